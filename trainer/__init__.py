@@ -1,0 +1,1 @@
+"""trainer: online training and exam platform for workplace safety certification."""
