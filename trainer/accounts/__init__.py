@@ -1,0 +1,1 @@
+"""Accounts: users, roles, employers, regions, log-in, API tokens."""

@@ -1,0 +1,1 @@
+"""Audit log of admin actions: who, what, when, before and after."""

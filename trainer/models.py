@@ -1,0 +1,4 @@
+"""Import every area's models so metadata (Alembic, create_all) sees all tables."""
+
+from trainer.accounts import models as accounts_models  # noqa: F401
+from trainer.audit import models as audit_models  # noqa: F401
