@@ -123,7 +123,7 @@ def users_import(file: Path) -> None:
     click.echo(f"Created {len(outcome.created)} user(s); {skipped} existed already.")
 
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  (printed for the demo)
 
 
 def demo_accounts() -> list[dict[str, Any]]:

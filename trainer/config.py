@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-DEV_SECRET_MARKER = "dev-insecure-"
+DEV_SECRET_MARKER = "dev-insecure-"  # noqa: S105  (a prefix, not a key)
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -87,7 +87,10 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError("current_password", _l("The current password is wrong."))
     if current == new:
         raise AccountError("new_password", _l("Choose a password different from the current one."))
-    set_password(user, new)
+    try:
+        set_password(user, new)
+    except AccountError as exc:
+        raise AccountError("new_password", exc.message) from None
     user.must_change_password = False
     db.session.flush()
 

@@ -83,7 +83,7 @@ def change_password() -> str | Response | tuple[str, int]:
             getattr(form, exc.field).errors.append(exc.message)
             return render_template("accounts/password.html", form=form), 400
         db.session.commit()
-        login_user(current_user)  # the session id includes the password stamp
+        login_user(current_user._get_current_object())  # session id includes the password stamp
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("core.home"))
     status = 400 if request.method == "POST" else 200

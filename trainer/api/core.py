@@ -47,7 +47,7 @@ def create_token() -> Any:
     name = data.get("name") if isinstance(data.get("name"), str) else ""
     row, token = services.issue_token(user, name)
     db.session.commit()
-    return jsonify(id=row.id, token=token, token_type="Bearer",
+    return jsonify(id=row.id, token=token, token_type="Bearer",  # noqa: S106
                    expires_at=row.expires_at.isoformat(), user=user_json(user)), 201
 
 

@@ -1,0 +1,183 @@
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD
+from trainer.accounts.models import LoginFailure, User
+from trainer.db import db
+
+
+def test_worker_logs_in_with_mobile_number_and_out(client, people):
+    client.login("13800000001")
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Wang Worker" in home.get_data(as_text=True)
+    assert client.logout().status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_staff_log_in_with_username_case_insensitively(client, people):
+    client.login("Teacher")
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_gets_a_clear_message_and_no_session(client, people):
+    response = client.post_form("/login", {"login": "13800000001", "password": "nope-123456"},
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 401
+    assert "Wrong mobile number, username or password." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_login_is_answered_like_a_wrong_password(client, people):
+    response = client.post_form("/login", {"login": "13700000000", "password": "nope-123456"},
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 401
+    assert "Wrong mobile number, username or password." in response.get_data(as_text=True)
+
+
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(app, client, people):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert client.post_form("/login", {"login": "teacher", "password": "wrong-1234"}
+                                ).status_code == 401
+    response = client.post_form("/login", {"login": "teacher", "password": PASSWORD},
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    assert "Too many wrong attempts" in response.get_data(as_text=True)
+    # Another account from the same address is not locked out by one person's typos.
+    client.login("13800000001")
+
+
+def test_the_limit_holds_across_processes(app, client, people, database_url):
+    """Failures made by another OS process (another gunicorn worker) count here too."""
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    script = (
+        "from trainer import create_app\n"
+        "from trainer.accounts import services\n"
+        f"app = create_app({{'TESTING': True, 'SECRET_KEY': 'x'*32, 'DATABASE_URL': {database_url!r}}})\n"
+        "with app.app_context():\n"
+        f"    for _ in range({limit}):\n"
+        "        assert services.authenticate('teacher', 'wrong-1234', '10.1.1.1') is None\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    response = client.post_form("/login", {"login": "teacher", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_redis_store_limits_across_app_instances(app, people):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (start it with redis-server)")
+    from trainer.accounts import ratelimit, services
+
+    with app.app_context():
+        app.config["REDIS_URL"] = url
+        try:
+            ratelimit.RedisStore(url).clear("login:teacher")
+            for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+                assert services.authenticate("teacher", "bad-pass-1", "10.0.0.9") is None
+            with pytest.raises(services.LoginLocked):
+                services.authenticate("teacher", PASSWORD, "10.0.0.9")
+            # nothing was written to the database store
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
+        finally:
+            ratelimit.RedisStore(url).clear("login:teacher")
+            ratelimit.RedisStore(url).clear("ip:10.0.0.9")
+            app.config["REDIS_URL"] = None
+
+
+def test_form_without_csrf_token_is_refused_and_changes_nothing(app, client, people):
+    client.login("admin")
+    response = client.post("/admin/users/new", data={"name": "Forged", "phone": "13700000009",
+                                                     "role": "admin"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.phone == "13700000009")) is None
+
+
+def test_logout_needs_a_post_with_csrf(client, people):
+    client.login("13800000001")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_session_cookie_is_secure_httponly_and_lax_in_production(app, people):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        c = app.test_client()
+        c.get("/login", base_url="https://localhost")
+        cookie = c.get_cookie("session", domain="localhost")
+        assert cookie is not None
+        assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_next_parameter_cannot_redirect_off_site(client, people):
+    token = client.csrf()
+    response = client.post("/login?next=https://evil.example/", data={
+        "login": "13800000001", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_change_password(app, client, people):
+    client.login("13800000001")
+    response = client.post_form("/account/password", {
+        "current_password": "wrong-one-1", "new_password": "new-pass-123",
+        "confirm": "new-pass-123"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "The current password is wrong." in response.get_data(as_text=True)
+    response = client.post_form("/account/password", {
+        "current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+        headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "at least 8 characters" in response.get_data(as_text=True)
+    response = client.post_form("/account/password", {
+        "current_password": PASSWORD, "new_password": "new-pass-123",
+        "confirm": "new-pass-123"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # this session stays logged in
+    client.logout()
+    assert client.post_form("/login", {"login": "13800000001", "password": PASSWORD}
+                            ).status_code == 401
+    client.login("13800000001", "new-pass-123")
+
+
+def test_changing_password_logs_out_other_sessions(app, people):
+    from tests.conftest import Client
+
+    app.test_client_class = Client
+    phone, laptop = app.test_client(), app.test_client()
+    phone.login("13800000001")
+    laptop.login("13800000001")
+    phone.post_form("/account/password", {"current_password": PASSWORD,
+                                          "new_password": "new-pass-123",
+                                          "confirm": "new-pass-123"})
+    assert phone.get("/").status_code == 200
+    assert laptop.get("/").status_code == 302
+
+
+def test_a_new_account_must_choose_its_own_password(app, client, people):
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == people["worker"])
+                           .values(must_change_password=True))
+        db.session.commit()
+    client.login("13800000001")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/password"
+
+
+def test_inactive_user_cannot_log_in(app, client, people):
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == people["worker"]).values(active=False))
+        db.session.commit()
+    assert client.post_form("/login", {"login": "13800000001", "password": PASSWORD}
+                            ).status_code == 401
