@@ -40,6 +40,8 @@ def base_config(database_url: str, media_root: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": False,
         "REDIS_URL": None,
         "SERVER_NAME": None,
+        # Cheap hashing keeps the suite fast; production uses scrypt (the default).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
@@ -146,7 +148,7 @@ def people(app: Flask) -> dict[str, Any]:
         other = Employer(name="Other Welding", region_code="320102")
         db.session.add_all([acme, other])
         db.session.flush()
-        pw = generate_password_hash(PASSWORD)
+        pw = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         spec = {
             "admin": dict(username="admin", name="Ada Admin", role="admin"),
             "instructor": dict(username="teacher", name="Ivy Instructor", role="instructor"),

@@ -61,6 +61,7 @@ def from_environment() -> dict[str, Any]:
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_MB", 10) * 1024 * 1024,
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 900),
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD") or "scrypt",
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 30),
         "SESSION_COOKIE_SECURE": _bool(_env("SECURE_COOKIES"), not development),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from trainer.accounts import services
 from trainer.accounts.forms import (
@@ -26,6 +27,7 @@ from trainer.accounts.userfile import TEMPLATE_HEADER_EN, TEMPLATE_HEADER_ZH, pa
 from trainer.audit import services as audit
 from trainer.auth import ADMINS, require
 from trainer.db import db
+from trainer.forms import choices
 from trainer.i18n import select_locale
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -33,11 +35,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 PAGE_SIZE = 50
 
 
-def employer_choices() -> list[tuple[str, str]]:
+def employer_choices() -> list[SelectChoice]:
     if current_user.role == Role.EMPLOYER_ADMIN:
-        return [(current_user.employer.name, current_user.employer.name)]
+        return choices([(current_user.employer.name, current_user.employer.name)])
     names = db.session.scalars(sa.select(Employer.name).order_by(Employer.name)).all()
-    return [("", "—")] + [(n, n) for n in names]
+    return choices([("", "—")] + [(n, n) for n in names])
 
 
 def managed_user(user_id: int) -> User:
@@ -74,7 +76,7 @@ def new_user() -> str | Response | tuple[str, int]:
     form = UserForm()
     form.employer.choices = employer_choices()
     if current_user.role == Role.EMPLOYER_ADMIN:
-        form.role.choices = [("worker", _("Worker"))]
+        form.role.choices = choices([("worker", _("Worker"))])
     if form.validate_on_submit():
         data = services.UserInput(
             name=form.name.data or "", role=form.role.data or "worker",
@@ -135,7 +137,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.employer.data = user.employer.name if user.employer else ""
     if current_user.role == Role.EMPLOYER_ADMIN:
-        form.role.choices = [("worker", _("Worker"))]
+        form.role.choices = choices([("worker", _("Worker"))])
     if form.validate_on_submit():
         employer = None
         if form.employer.data:
@@ -199,8 +201,8 @@ def users_template() -> Response:
 @require(Role.ADMIN)
 def employers() -> str | Response | tuple[str, int]:
     form = EmployerForm()
-    form.region_code.choices = [(r.code, f"{r.code} {r.name}") for r in
-                                db.session.scalars(sa.select(Region).order_by(Region.code))]
+    form.region_code.choices = choices((r.code, f"{r.code} {r.name}") for r in
+                                       db.session.scalars(sa.select(Region).order_by(Region.code)))
     if form.validate_on_submit():
         try:
             _employer, created = services.ensure_employer(

@@ -6,6 +6,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from trainer.forms import choices
+
 
 class LoginForm(FlaskForm):
     login = StringField(_l("Mobile number or username"), validators=[DataRequired(), Length(max=60)],
@@ -24,8 +26,8 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-ROLE_CHOICES = [("worker", _l("Worker")), ("instructor", _l("Instructor")),
-                ("employer_admin", _l("Employer admin")), ("admin", _l("Admin"))]
+ROLE_CHOICES = choices([("worker", _l("Worker")), ("instructor", _l("Instructor")),
+                ("employer_admin", _l("Employer admin")), ("admin", _l("Admin"))])
 
 
 class UserForm(FlaskForm):
@@ -63,9 +65,9 @@ class EmployerForm(FlaskForm):
 
 
 class ProductionStateForm(FlaskForm):
-    production_state = SelectField(_l("Production state"), choices=[
+    production_state = SelectField(_l("Production state"), choices=choices([
         ("normal", _l("Normal production")), ("suspended", _l("Production suspended")),
-        ("resuming", _l("Resuming production"))])
+        ("resuming", _l("Resuming production"))]))
 
 
 class RegionForm(FlaskForm):

@@ -56,7 +56,18 @@ def find_by_login(login: str) -> User | None:
 
 # A real hash to compare against when the user does not exist, so response time does not
 # reveal which logins exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASH:
+        _DUMMY_HASH[method] = hash_password("not-a-real-password")
+    return _DUMMY_HASH[method]
 
 
 def authenticate(login: str, password: str, address: str | None) -> User | None:
@@ -64,7 +75,7 @@ def authenticate(login: str, password: str, address: str | None) -> User | None:
     if ratelimit.is_locked(login, address):
         raise LoginLocked()
     user = find_by_login(login)
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = check_password_hash(user.password_hash if user else dummy_hash(), password)
     if not ok or user is None or not user.active:
         ratelimit.record_failure(login, address)
         return None
@@ -78,7 +89,7 @@ def set_password(user: User, password: str) -> None:
         raise AccountError("password", _l("The password must be at least 8 characters long."))
     if problem:
         raise AccountError("password", _l("The password must contain letters and digits."))
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
 
 
@@ -251,7 +262,7 @@ def create_user(valid: ValidUser, actor: User | None) -> tuple[User, str | None]
     user = User(
         name=valid.name, role=valid.role.value, username=valid.username, phone=valid.phone,
         national_id=valid.national_id, employer=valid.employer,
-        password_hash=generate_password_hash(password), password_changed_at=utcnow(),
+        password_hash=hash_password(password), password_changed_at=utcnow(),
         must_change_password=True,
     )
     db.session.add(user)

@@ -1,0 +1,236 @@
+import io
+
+import openpyxl
+import sqlalchemy as sa
+
+from tests.conftest import valid_national_id
+from trainer.accounts.models import User
+from trainer.audit.models import AuditEntry
+from trainer.db import db
+
+EN = {"Accept-Language": "en"}
+
+
+def count_users(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_admin_creates_a_worker_with_a_generated_password(app, client, people):
+    client.login("admin")
+    national_id = valid_national_id("34010419850101123")
+    response = client.post_form("/admin/users/new", {
+        "name": "新学员", "phone": "13700000001", "role": "worker", "national_id": national_id,
+        "employer": "Acme Chemicals"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "新学员" in page and 'data-testid="initial-password"' in page
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.phone == "13700000001"))
+        assert user.national_id == national_id and user.must_change_password
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.create"))
+        assert entry.actor_label.startswith("Ada Admin")
+        assert national_id not in str(entry.after)  # the audit log never stores the full ID
+
+
+def test_bad_id_number_is_explained_and_nothing_is_created(app, client, people):
+    client.login("admin")
+    before = count_users(app)
+    response = client.post_form("/admin/users/new", {
+        "name": "Typo", "phone": "13700000002", "role": "worker",
+        "national_id": "340104198501011231"}, headers=EN)
+    assert response.status_code == 400
+    assert "check digit is wrong" in response.get_data(as_text=True)
+    assert count_users(app) == before
+
+
+def test_employer_admin_sees_and_manages_only_their_own_people(app, client, people):
+    client.login("safety")
+    listing = client.get("/admin/users").get_data(as_text=True)
+    assert "Wang Worker" in listing
+    assert "Oscar Other" not in listing and "Ada Admin" not in listing
+    assert client.get(f"/admin/users/{people['other_worker']}").status_code == 404
+    assert client.get(f"/admin/users/{people['worker']}").status_code == 200
+    # cannot reveal ID numbers, cannot create staff, cannot add to another employer
+    assert client.post_form(f"/admin/users/{people['worker']}/reveal-id").status_code == 403
+    response = client.post_form("/admin/users/new", {"name": "X", "username": "sneaky",
+                                                     "role": "admin"}, headers=EN)
+    assert response.status_code == 400
+    response = client.post_form("/admin/users/new", {"name": "Y", "phone": "13700000003",
+                                                     "role": "worker",
+                                                     "employer": "Other Welding"}, headers=EN)
+    assert response.status_code == 400
+    assert "your own employer" in response.get_data(as_text=True)
+    # nothing was created by the refused attempts
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.username == "sneaky")) is None
+        assert db.session.scalar(sa.select(User).where(User.phone == "13700000003")) is None
+
+
+def test_employer_admin_adds_a_worker_to_their_own_employer(app, client, people):
+    client.login("safety")
+    response = client.post_form("/admin/users/new", {"name": "本厂学员", "phone": "13700000004",
+                                                     "role": "worker"})
+    assert response.status_code == 200
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.phone == "13700000004"))
+        assert user.employer_id == people["acme_id"]
+
+
+def test_id_number_is_masked_until_an_admin_reveals_it_and_the_reveal_is_audited(app, client, people):
+    with app.app_context():
+        full = db.session.get(User, people["worker"]).national_id
+    client.login("admin")
+    detail = client.get(f"/admin/users/{people['worker']}").get_data(as_text=True)
+    assert full not in detail and full[:6] + "********" + full[-4:] in detail
+    assert full not in client.get("/admin/users").get_data(as_text=True)
+    revealed = client.post_form(f"/admin/users/{people['worker']}/reveal-id")
+    assert full in revealed.get_data(as_text=True)
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "user.reveal_national_id"))
+        assert entry.target_id == str(people["worker"]) and entry.actor_id == people["admin"]
+    # the worker sees only the masked number on their own page
+    client.logout()
+    client.login("13800000001")
+    assert full not in client.get("/account").get_data(as_text=True)
+
+
+def test_edit_records_before_and_after(app, client, people):
+    client.login("admin")
+    response = client.post_form(f"/admin/users/{people['worker']}/edit", {
+        "name": "Wang Renamed", "role": "worker", "employer": "Acme Chemicals", "active": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.update"))
+        assert entry.before == {"name": "Wang Worker"} and entry.after == {"name": "Wang Renamed"}
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "user.update" in log and "Wang Renamed" in log
+
+
+def test_admin_resets_a_password(app, client, people):
+    client.login("safety")
+    page = client.post_form(f"/admin/users/{people['worker']}/reset-password")
+    assert page.status_code == 200
+    import re
+
+    password = re.search(r'data-testid="initial-password">([^<]+)<', page.get_data(as_text=True))[1]
+    client.logout()
+    client.login("13800000001", password)
+    assert client.get("/").headers["Location"] == "/account/password"
+
+
+def upload(client, path, name, content):
+    return client.post_form(path, {"file": (io.BytesIO(content), name)},
+                            content_type="multipart/form-data", headers=EN)
+
+
+GOOD_CSV = (
+    "姓名,手机号,用户名,角色,身份证号,单位,初始密码\n"
+    f"赵一,13600000001,,学员,{valid_national_id('34010419900101001')},Acme Chemicals,\n"
+    f"钱二,13600000002,,学员,{valid_national_id('34010419900101002')},Acme Chemicals,abc12345\n"
+    "孙三,,sunsan,讲师,,,\n"
+)
+
+
+def test_bulk_import_creates_every_row(app, client, people):
+    client.login("admin")
+    before = count_users(app)
+    response = upload(client, "/admin/users/import", "people.csv", GOOD_CSV.encode("utf-8-sig"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert count_users(app) == before + 3
+    client.logout()
+    client.login("13600000002", "abc12345")
+
+
+def test_bulk_import_reads_gbk_and_xlsx(app, client, people):
+    client.login("admin")
+    assert upload(client, "/admin/users/import", "gbk.csv", GOOD_CSV.encode("gbk")
+                  ).status_code == 200
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "phone", "role", "employer"])
+    sheet.append(["Li Four", "13600000009", "worker", "Other Welding"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert upload(client, "/admin/users/import", "people.xlsx", buffer.getvalue()
+                  ).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.phone == "13600000009")) is not None
+
+
+def test_malformed_bulk_file_lists_errors_by_row_and_imports_nothing(app, client, people):
+    client.login("admin")
+    before = count_users(app)
+    bad = (
+        "name,phone,role,national_id,employer\n"
+        "Good Row,13600000011,worker,,Acme Chemicals\n"
+        "Bad Phone,12345,worker,,Acme Chemicals\n"
+        "Bad Id,13600000013,worker,340104199001010011,Acme Chemicals\n"
+        "Dup Phone,13600000011,worker,,Acme Chemicals\n"
+        "No Employer,13600000015,worker,,Nowhere Ltd\n"
+        "Taken,13800000001,worker,,\n"
+        ",13600000017,worker,,\n"
+        "Who,13600000018,wizard,,\n"
+    )
+    response = upload(client, "/admin/users/import", "people.csv", bad.encode())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for row, text in [(3, "is not a mainland mobile number"), (4, "check digit is wrong"),
+                      (5, "Same as row 2"), (6, "No employer is called Nowhere Ltd"),
+                      (7, "already registered"), (8, "A name is required"),
+                      (9, "Unknown role wizard")]:
+        assert f"<td>{row}</td>" in page and text in page, (row, text)
+    assert count_users(app) == before
+
+
+def test_hostile_and_empty_files_are_refused_cleanly(app, client, people):
+    client.login("admin")
+    before = count_users(app)
+    import zipfile
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", b"<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (150 * 1024 * 1024))
+    response = upload(client, "/admin/users/import", "bomb.xlsx", bomb.getvalue())
+    assert response.status_code == 422
+    assert "expands to far more data" in response.get_data(as_text=True)
+    response = upload(client, "/admin/users/import", "junk.xlsx", b"PK\x03\x04garbage")
+    assert "not a readable XLSX" in response.get_data(as_text=True)
+    response = upload(client, "/admin/users/import", "empty.csv", b"name,phone\n")
+    assert "no user rows" in response.get_data(as_text=True)
+    response = upload(client, "/admin/users/import", "bin.csv", bytes(range(256)) * 10)
+    assert response.status_code == 422
+    assert count_users(app) == before
+
+
+def test_employers_and_production_state_changes_are_audited(app, client, people):
+    client.login("admin")
+    response = client.post_form("/admin/employers", {"name": "New Plant", "region_code": "340104"})
+    assert response.status_code == 302
+    page = client.get("/admin/employers").get_data(as_text=True)
+    assert "New Plant" in page
+    response = client.post_form(f"/admin/employers/{people['acme_id']}/state",
+                                {"production_state": "suspended"})
+    assert response.status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "employer.production_state"))
+        assert entry.before == {"production_state": "normal"}
+        assert entry.after == {"production_state": "suspended"}
+    # a bad state value changes nothing
+    assert client.post_form(f"/admin/employers/{people['acme_id']}/state",
+                            {"production_state": "exploded"}).status_code == 400
+    client.logout()
+    client.login("othersafety")
+    assert client.post_form(f"/admin/employers/{people['acme_id']}/state",
+                            {"production_state": "normal"}).status_code == 404
+
+
+def test_regions_validate_their_code(client, people):
+    client.login("admin")
+    response = client.post_form("/admin/regions", {"code": "34x104", "name": "Bad"}, headers=EN)
+    assert response.status_code == 400 and "6 digits" in response.get_data(as_text=True)
+    assert client.post_form("/admin/regions", {"code": "340102", "name": "瑶海区"}
+                            ).status_code == 302
