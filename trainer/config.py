@@ -75,6 +75,7 @@ def from_environment() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": _env("DEFAULT_LOCALE") or "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
         "TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
+        "CLI_LOCALE": _env("CLI_LOCALE") or "en",
     }
 
 

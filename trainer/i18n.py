@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 
@@ -12,12 +12,14 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # commands print in the configured default language
+        return str(current_app.config.get("CLI_LOCALE", "en"))
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return str(chosen)
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
     if best and best.startswith("zh"):
         return "zh_CN"
     if best == "en":

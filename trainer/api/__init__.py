@@ -1,7 +1,8 @@
 """The JSON API under /api/v1: shared blueprint set-up, auth rules and the OpenAPI document.
 
-Bearer-token requests need no CSRF token; requests that ride on the browser session (the
-pages' own scripts) must send the ``X-CSRFToken`` header on every unsafe method.
+Bearer-token and anonymous requests need no CSRF token (nothing ambient to abuse); requests
+that ride on the browser's session cookie (the pages' own scripts) must send the
+``X-CSRFToken`` header on every unsafe method.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
+from flask_login import current_user
 
 from trainer.auth import authenticated_by_token
 from trainer.extensions import csrf
@@ -22,7 +24,8 @@ def make_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
 
     @bp.before_request
     def _csrf_for_session_callers() -> None:
-        if request.method not in {"GET", "HEAD", "OPTIONS"} and not authenticated_by_token():
+        if (request.method not in {"GET", "HEAD", "OPTIONS"} and current_user.is_authenticated
+                and not authenticated_by_token()):
             csrf.protect()
 
     return bp

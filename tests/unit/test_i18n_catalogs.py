@@ -1,0 +1,161 @@
+"""The Chinese catalogues are complete, consistent and compiled.
+
+Every trainer/**/translations/zh_CN catalogue: no empty or fuzzy entries, the same %(name)s
+placeholders as the English, and a committed .mo that holds what the .po says.
+The foundation catalogue (trainer/translations) also holds every string that Babel extracts from
+the code outside the feature packages that keep their own catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from trainer.translations import update
+
+ROOT = update.ROOT
+PO_FILES = sorted((ROOT / "trainer").glob("**/translations/zh_CN/LC_MESSAGES/messages.po"))
+FOUNDATION_PO = update.CATALOGUE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+
+HOW_TO_FIX = (
+    "Refresh and translate the catalogue:\n"
+    "    make translations   (or: .venv/bin/python trainer/translations/update.py)\n"
+    "which runs, from the repository root:\n"
+    "    pybabel extract -F babel.cfg -o /tmp/core.pot "
+    "$(.venv/bin/python trainer/translations/update.py --files)\n"
+    "    pybabel update -i /tmp/core.pot -d trainer/translations -l zh_CN --ignore-obsolete\n"
+    "then fill every empty msgstr (and clear '#, fuzzy') in "
+    "trainer/translations/zh_CN/LC_MESSAGES/messages.po, and\n"
+    "    pybabel compile -d trainer/translations\n"
+    "See trainer/translations/README.md."
+)
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def load_po(path: Path) -> Catalog:
+    with path.open("rb") as fileobj:
+        return read_po(fileobj, locale="zh_CN")
+
+
+def entries(catalog: Catalog) -> Iterator[Message]:
+    return (m for m in catalog if m.id)
+
+
+def key(message: Message) -> tuple[str, str | None]:
+    msgid = message.id if isinstance(message.id, str) else message.id[0]
+    return msgid, message.context
+
+
+def label(message: Message) -> str:
+    msgid, context = key(message)
+    return f"{context}|{msgid!r}" if context else repr(msgid)
+
+
+def strings(message: Message) -> tuple[str, ...]:
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
+
+
+def placeholders(text: str) -> Counter[str]:
+    return Counter(m.group(0) for m in PLACEHOLDER.finditer(text))
+
+
+def test_there_is_a_foundation_catalogue() -> None:
+    assert FOUNDATION_PO in PO_FILES, f"{rel(FOUNDATION_PO)} is missing.\n{HOW_TO_FIX}"
+
+
+@pytest.fixture(params=PO_FILES, ids=rel)
+def po_path(request: pytest.FixtureRequest) -> Path:
+    return Path(request.param)
+
+
+def test_every_message_is_translated_and_none_is_fuzzy(po_path: Path) -> None:
+    catalog = load_po(po_path)
+    assert not catalog.fuzzy, f"{rel(po_path)}: the header is marked fuzzy (pybabel compile skips it)"
+    untranslated = [label(m) for m in entries(catalog) if not all(strings(m)) or not strings(m)]
+    fuzzy = [label(m) for m in entries(catalog) if m.fuzzy]
+    assert not untranslated, f"{rel(po_path)}: empty msgstr for {untranslated}"
+    assert not fuzzy, f"{rel(po_path)}: fuzzy entries (check, then drop the flag): {fuzzy}"
+
+
+def test_placeholders_match(po_path: Path) -> None:
+    catalog = load_po(po_path)
+    wrong = []
+    for message in entries(catalog):
+        if isinstance(message.id, str):
+            wanted = [placeholders(message.id)] * len(strings(message))
+        else:  # plural: with one form (Chinese) it stands for the plural msgid
+            singular, plural = (placeholders(i) for i in message.id[:2])
+            forms = len(strings(message))
+            wanted = [plural] if forms == 1 else [singular] + [plural] * (forms - 1)
+        for expected, text in zip(wanted, strings(message), strict=True):
+            if text and placeholders(text) != expected:
+                wrong.append(f"{label(message)} -> {text!r}")
+    # Babel's own checks: python-format conversions and the number of plural forms.
+    wrong += [f"{label(m)}: {e}" for m, errors in catalog.check() for e in errors]
+    assert not wrong, f"{rel(po_path)}: placeholders differ from the msgid:\n" + "\n".join(wrong)
+
+
+def test_compiled_catalogue_matches_po(po_path: Path) -> None:
+    mo_path = po_path.with_suffix(".mo")
+    assert mo_path.exists(), f"{rel(mo_path)} is missing: run pybabel compile -d {rel(po_path.parents[2])}"
+    po = {key(m): strings(m) for m in entries(load_po(po_path)) if not m.fuzzy}
+    with mo_path.open("rb") as fileobj:
+        mo = {key(m): strings(m) for m in entries(read_mo(fileobj))}
+    stale = sorted(k for k in po.keys() | mo.keys() if po.get(k) != mo.get(k))
+    assert not stale, (
+        f"{rel(mo_path)} is out of date with the .po for {len(stale)} message(s), e.g. "
+        f"{[msgid for msgid, _context in stale[:10]]}: run pybabel compile -d {rel(po_path.parents[2])}"
+    )
+
+
+def extract_foundation() -> dict[tuple[str, str | None], set[str]]:
+    """msgid -> files, extracted in-process with babel.cfg's method map and keywords."""
+    methods, options = update.method_map()
+    found: dict[tuple[str, str | None], set[str]] = {}
+    for filename in update.foundation_files():
+        for _file, _lineno, message, _comments, context in check_and_call_extract_file(
+            ROOT / filename, methods, options, callback=None, keywords=DEFAULT_KEYWORDS,
+            comment_tags=(), strip_comment_tags=False, dirpath=ROOT,
+        ):
+            msgid = message if isinstance(message, str) else message[0]
+            if msgid:
+                found.setdefault((msgid, context), set()).add(filename)
+    return found
+
+
+def test_foundation_catalogue_has_every_extracted_string() -> None:
+    files = update.foundation_files()
+    assert any(f.endswith(".py") for f in files) and any(f.endswith(".html") for f in files), (
+        f"babel.cfg maps no Python or no template file under trainer/: {files}"
+    )
+    extracted = extract_foundation()
+    assert len(extracted) > 50, "Babel extracted almost nothing: is babel.cfg right?"
+    catalogue = {key(m) for m in entries(load_po(FOUNDATION_PO))}
+    missing = sorted(k for k in extracted if k not in catalogue)
+    listing = "\n".join(
+        f"    {msgid!r}" + (f" (context {context!r})" if context else "")
+        + f"  [{', '.join(sorted(extracted[(msgid, context)]))}]"
+        for msgid, context in missing
+    )
+    assert not missing, (
+        f"{len(missing)} string(s) in the code are not in {rel(FOUNDATION_PO)}:\n{listing}\n{HOW_TO_FIX}"
+    )
+
+
+def test_area_packages_are_left_to_their_own_catalogues() -> None:
+    files = update.foundation_files()
+    for area in update.area_packages():
+        prefix = rel(area) + "/"
+        assert not [f for f in files if f.startswith(prefix)], f"{prefix} leaked into the foundation"
