@@ -134,6 +134,10 @@ class Suspension:
     extend_by_days: int | None = None
     extend_to: date | None = None
     _regions: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Memoised scope answers: a batch asks about the same few thousand regions and the same
+    # catalogue codes for a million certificates. Both are pure, so the caches are invisible.
+    _region_answers: dict[str, bool] = field(init=False, repr=False, compare=False)
+    _type_answers: dict[str, bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         where = f"suspension {self.name!r}"
@@ -145,6 +149,8 @@ class Suspension:
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
         object.__setattr__(self, "_regions", regions)
+        object.__setattr__(self, "_region_answers", {})
+        object.__setattr__(self, "_type_answers", {})
         for selector in self.type_selectors:
             if not selector or selector != selector.strip() or selector.endswith("."):
                 raise ValueError(f"{where}: invalid certificate type selector {selector!r}")
@@ -169,10 +175,19 @@ class Suspension:
 
     def applies_to(self, type_code: str, region_code: str) -> bool:
         """Both scopes match; an empty selector list means all."""
-        region_ok = not self._regions or any(region_matches(r, region_code) for r in self._regions)
-        return region_ok and (
-            not self.type_selectors or any(type_matches(t, type_code) for t in self.type_selectors)
-        )
+        region_ok = self._region_answers.get(region_code)
+        if region_ok is None:
+            region_ok = not self._regions or any(
+                region_matches(r, region_code) for r in self._regions
+            )
+            self._region_answers[region_code] = region_ok
+        type_ok = self._type_answers.get(type_code)
+        if type_ok is None:
+            type_ok = not self.type_selectors or any(
+                type_matches(t, type_code) for t in self.type_selectors
+            )
+            self._type_answers[type_code] = type_ok
+        return region_ok and type_ok
 
     def spans(self, day: date) -> bool:
         """start ≤ day ≤ lift, or start ≤ day while ongoing."""
@@ -281,12 +296,16 @@ class _Resolver:
     ) -> None:
         self.facts = facts
         self.calendar = calendar
-        self.in_scope = [s for s in suspensions if s.applies_to(facts.type_code, facts.region_code)]
-        self.deemed = [s for s in self.in_scope if s.effect is SuspensionEffect.DEEMED_VALID]
+        self.deemed = [
+            s
+            for s in suspensions
+            if s.effect is SuspensionEffect.DEEMED_VALID
+            and s.applies_to(facts.type_code, facts.region_code)
+        ]
         self._chained: dict[date, _Outcome | None] = {}
 
-    def resolve(self, due: date) -> _Outcome | None:
-        return _best([self._apply(s, due) for s in self.in_scope if s.spans(due)])
+    def resolve(self, due: date, covering: Sequence[Suspension]) -> _Outcome | None:
+        return _best([self._apply(s, due) for s in covering])
 
     def _apply(self, suspension: Suspension, due: date) -> _Outcome:
         if suspension.effect is SuspensionEffect.EXTEND_BY:
@@ -364,7 +383,16 @@ def timeline(
     latest). Deadlines are counted in the certificate's region's calendar.
     """
     due_on = due_date(facts)
-    outcome = _Resolver(facts, suspensions, calendar).resolve(due_on)
+    # The window test is a date comparison, so it goes first: most certificates fall due
+    # outside every suspension and leave here.
+    covering = [
+        s
+        for s in suspensions
+        if s.spans(due_on) and s.applies_to(facts.type_code, facts.region_code)
+    ]
+    outcome = (
+        _Resolver(facts, suspensions, calendar).resolve(due_on, covering) if covering else None
+    )
     if outcome is None:
         return Timeline(due_on=due_on, valid_until=due_on)
     return Timeline(
