@@ -729,3 +729,16 @@ def test_extend_to_never_shortens_under_an_ongoing_window() -> None:
     rule = replace(SICHUAN, lift=None)
     line = timeline(cert(date(2021, 3, 1), region="510107"), [rule], CAL)
     assert line.covered and line.valid_until == date(2021, 3, 1)
+
+
+def test_a_replaced_exam_deadline_does_not_make_the_result_provisional() -> None:
+    calendar = WorkCalendar(published_through=2020)
+    first = replace(
+        ANHUI, start=date(2020, 1, 24), lift=date(2020, 2, 25), exam_deadline=parse_deadline("12m")
+    )
+    line = timeline(cert(date(2020, 2, 10)), [first, ANHUI_SECOND], calendar)
+    assert line.suspension == ANHUI_SECOND.name
+    assert line.exam_deadline == date(2020, 7, 15)
+    assert not line.provisional
+    # Without the chain, that 12-month exam deadline (2021-02-25) is provisional.
+    assert timeline(cert(date(2020, 2, 10)), [first], calendar).provisional

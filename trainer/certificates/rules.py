@@ -340,18 +340,19 @@ class _Resolver:
         holder_deadline = deadline_after(
             suspension.lift, suspension.holder_deadline, self.calendar, region
         )
-        provisional = exam_provisional or self.calendar.is_provisional(holder_deadline)
+        holder_provisional = self.calendar.is_provisional(holder_deadline)
         # A deadline falling inside a later deemed_valid suspension is pushed past it, as if
         # the certificate fell due on that deadline.
         pushed = self._chain(holder_deadline)
         if pushed is not None:
+            # This T decided the chain, so it counts; this E was replaced, so it does not.
             return _Outcome(
                 pushed.suspension,
                 pushed.valid_until,
                 pushed.holder_deadline,
                 pushed.exam_deadline,
                 pushed.awaiting_exam_since,
-                provisional or pushed.provisional,
+                holder_provisional or pushed.provisional,
             )
         applied_in_time = applied_on is not None and applied_on <= holder_deadline
         return _Outcome(
@@ -360,7 +361,7 @@ class _Resolver:
             holder_deadline,
             exam_deadline,
             applied_on if applied_in_time else None,
-            provisional,
+            exam_provisional or holder_provisional,
         )
 
     def _chain(self, due: date) -> _Outcome | None:
