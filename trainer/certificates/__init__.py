@@ -1,0 +1,1 @@
+"""Certificates: catalogue, records, status rules, suspension periods, backlog, verification."""
