@@ -14,11 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import Flask
+from flask_babel import Babel, get_translations
 
+from trainer.app import translation_directories
 from trainer.translations import update
 
 ROOT = update.ROOT
@@ -110,13 +114,42 @@ def test_placeholders_match(po_path: Path) -> None:
 def test_compiled_catalogue_matches_po(po_path: Path) -> None:
     mo_path = po_path.with_suffix(".mo")
     assert mo_path.exists(), f"{rel(mo_path)} is missing: run pybabel compile -d {rel(po_path.parents[2])}"
-    po = {key(m): strings(m) for m in entries(load_po(po_path)) if not m.fuzzy}
+    # pybabel compile leaves out fuzzy and untranslated entries (the tests above catch those).
+    po = {key(m): strings(m) for m in entries(load_po(po_path)) if not m.fuzzy and all(strings(m))}
     with mo_path.open("rb") as fileobj:
         mo = {key(m): strings(m) for m in entries(read_mo(fileobj))}
     stale = sorted(k for k in po.keys() | mo.keys() if po.get(k) != mo.get(k))
     assert not stale, (
         f"{rel(mo_path)} is out of date with the .po for {len(stale)} message(s), e.g. "
         f"{[msgid for msgid, _context in stale[:10]]}: run pybabel compile -d {rel(po_path.parents[2])}"
+    )
+
+
+def test_the_app_shows_every_catalogue_in_chinese(po_path: Path) -> None:
+    app = Flask(__name__)  # the app's catalogue folders and locale, without its database
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
+    Babel(app, locale_selector=lambda: "zh_CN")
+    untranslated = []
+    with app.test_request_context("/"):
+        translations = get_translations()
+        for message in entries(load_po(po_path)):
+            if isinstance(message.id, str):
+                english = message.id
+                shown = (translations.pgettext(message.context, english) if message.context
+                         else translations.gettext(english))
+            else:
+                singular, english = message.id[:2]
+                shown = (translations.npgettext(message.context, singular, english, 2)
+                         if message.context else translations.ngettext(singular, english, 2))
+            if shown == english != strings(message)[-1]:
+                untranslated.append(label(message))
+    # Flask-Babel looks catalogues up under Babel's name for the locale: Locale.parse("zh_CN") is
+    # zh_Hans_CN, and gettext then tries zh_Hans_CN and zh, never zh_CN; hence the symbolic link.
+    lookup = po_path.parents[2] / str(Locale.parse("zh_CN"))
+    assert not untranslated, (
+        f"{rel(po_path)}: the app shows {len(untranslated)} message(s) in English, e.g. "
+        f"{untranslated[:5]}. Flask-Babel looks for {rel(lookup)}/LC_MESSAGES/messages.mo; "
+        f"if it is missing: ln -s zh_CN {rel(lookup)} (and commit the link)."
     )
 
 

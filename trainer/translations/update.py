@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.extract import DEFAULT_MAPPING
 from babel.messages.frontend import CommandLineInterface, parse_mapping_cfg
 from babel.util import pathmatch
@@ -61,6 +62,14 @@ def foundation_files() -> list[str]:
     return found
 
 
+def link_babel_name(catalogue_dir: Path, locale: str) -> None:
+    """Flask-Babel looks for zh_CN under Babel's full name zh_Hans_CN: link that to zh_CN."""
+    alias = catalogue_dir / str(Locale.parse(locale))
+    if alias.name != locale and not alias.exists():
+        alias.symlink_to(locale, target_is_directory=True)
+        print(f"ln -s {locale} {alias.relative_to(ROOT)}")
+
+
 def pybabel(*args: str) -> None:
     shown = [a for a in args if not a.startswith("trainer/") or a.endswith("translations")]
     more = len(args) - len(shown)
@@ -82,7 +91,9 @@ def main(argv: list[str]) -> int:
         for locale in LOCALES:
             pybabel("update", "-i", pot, "-d", catalogue_dir, "-l", locale,
                     "--init-missing", "--ignore-obsolete", "--previous")
-    pybabel("compile", "-d", catalogue_dir, "--statistics")
+            link_babel_name(CATALOGUE_DIR, locale)
+    for locale in LOCALES:
+        pybabel("compile", "-d", catalogue_dir, "-l", locale)
     return 0
 
 
