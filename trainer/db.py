@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -47,6 +47,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    Model = Base
+else:
+    # Flask-SQLAlchemy's model class (adds the app-bound session and query helpers); typed
+    # as our declarative base because mypy cannot follow the dynamically built class.
+    Model = db.Model
 
 
 class PkMixin:

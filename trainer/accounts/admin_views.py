@@ -6,9 +6,11 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from trainer.accounts import services
@@ -193,7 +195,7 @@ def users_template() -> Response:
     writer.writerow(TEMPLATE_HEADER_ZH if zh else TEMPLATE_HEADER_EN)
     writer.writerow(["张三", "13800138000", "", "学员" if zh else "worker",
                      "11010519491231002X", "", ""])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    return FlaskResponse("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=users-template.csv"})
 
 

@@ -10,17 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.rules import ProductionState, Role, mask_national_id, mask_phone
 from trainer.clock import utcnow
-from trainer.db import db
+from trainer.db import Model
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
 
 
-class Employer(db.Model):
+class Employer(Model):
     __tablename__ = "employers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Employer(db.Model):
     )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,7 +100,7 @@ class User(UserMixin, db.Model):
         return mask_phone(self.phone)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,7 +115,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed log-in; counted in a sliding window per login name and per client address.
 
     Kept in the database (or Redis when configured) so the limit holds across every worker

@@ -396,7 +396,7 @@ def set_production_state(employer: Employer, state: ProductionState, actor: User
                  employer_id=employer.id)
 
 
-def visible_users(actor: User) -> sa.Select[tuple[User]]:
+def visible_users(actor: User) -> sa.Select[Any]:
     """The users an actor may see: everyone for an admin, own employer's for an employer admin."""
     query = sa.select(User)
     if actor.role == Role.EMPLOYER_ADMIN:

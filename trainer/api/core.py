@@ -44,7 +44,7 @@ def create_token() -> Any:
         return api_error(429, _("Too many wrong attempts. Please wait 15 minutes."))
     if user is None:
         return api_error(401, _("Wrong login or password."), "invalid_credentials")
-    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    name = data["name"] if isinstance(data.get("name"), str) else ""
     row, token = services.issue_token(user, name)
     db.session.commit()
     return jsonify(id=row.id, token=token, token_type="Bearer",  # noqa: S106
@@ -76,7 +76,7 @@ def revoke_token(token_id: int) -> Any:
 @bp.get("/me")
 @require()
 def me() -> Any:
-    return jsonify(user_json(current_user))
+    return jsonify(user_json(current_user._get_current_object()))
 
 
 @bp.get("/users")
