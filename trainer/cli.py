@@ -15,9 +15,9 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
-GROUPS: list[str] = []
+GROUPS: list[str] = ["trainer.questions.cli:questions"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = []
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo"]
 
 
 def _create_app() -> Flask:
