@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+from trainer.courses.webvtt import WebVTTError, parse_webvtt
+
 MANIFEST_NAME = "course.toml"
 DEFAULT_COMPLETION_THRESHOLD = 0.95
 DEFAULT_SEEK_LOCKED = True
@@ -29,6 +31,8 @@ VIDEO_SUFFIXES = frozenset({".mp4"})
 SUBTITLE_SUFFIXES = frozenset({".vtt"})
 POSTER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 LOCALES = ("zh_CN", "en")
+SUBTITLE_OVERRUN_SECONDS = 0.5
+"""A last cue may end this much after duration_seconds (durations are rounded)."""
 
 Purpose = Literal["initial", "review"]
 
@@ -289,7 +293,34 @@ class _Checker:
             found.append(target)
         return tuple(found)
 
-    def subtitles(self, lesson: dict[str, Any], path: str) -> tuple[Subtitle, ...]:
+    def subtitle_cues(self, file: str, path: str, duration: float | None) -> None:
+        """Check that a subtitle file is WebVTT whose cues fit in the lesson's duration."""
+        try:
+            text = self.directory.joinpath(*PurePosixPath(file).parts).read_text("utf-8")
+            cues = parse_webvtt(text)
+        except UnicodeDecodeError:
+            self.fail(path, f"{file}: not UTF-8 text")
+            return
+        except OSError as exc:
+            self.fail(path, f"{file}: cannot read: {exc.strerror or exc}")
+            return
+        except WebVTTError as exc:
+            self.fail(path, f"{file}: {exc}")
+            return
+        if not cues:
+            self.fail(path, f"{file}: has no cues")
+            return
+        last = max(cues, key=lambda cue: cue.end)
+        if duration is not None and last.end > duration + SUBTITLE_OVERRUN_SECONDS:
+            self.fail(
+                path,
+                f"{file}: line {last.line}: cue ends at {last.end:.3f} s, after the end of the "
+                f"video ({duration:g} s in duration_seconds)",
+            )
+
+    def subtitles(
+        self, lesson: dict[str, Any], path: str, duration: float | None
+    ) -> tuple[Subtitle, ...]:
         raw = lesson.get("subtitles", [])
         if not isinstance(raw, list):
             self.fail(path, f"must be a list of {{lang, path}} tables, got {_kind(raw)}")
@@ -309,6 +340,8 @@ class _Checker:
                 self.fail(f"{here}.lang", f"{lang} is listed twice")
                 lang = None
             file = self.file_path(item, "path", f"{here}.path", SUBTITLE_SUFFIXES)
+            if file is not None:
+                self.subtitle_cues(file, f"{here}.path", duration)
             if lang is not None and file is not None:
                 found.append(Subtitle(lang, file))
         return tuple(found)
@@ -323,9 +356,9 @@ class _Checker:
         lesson_id = self.slug(item, "id", f"{path}.id")
         title = self.localized(item, "title", f"{path}.title")
         video = self.file_path(item, "video", f"{path}.video", VIDEO_SUFFIXES)
-        subtitles = self.subtitles(item, f"{path}.subtitles")
-        poster = self.file_path(item, "poster", f"{path}.poster", POSTER_SUFFIXES)
         duration = self.number(item, "duration_seconds", f"{path}.duration_seconds")
+        subtitles = self.subtitles(item, f"{path}.subtitles", duration)
+        poster = self.file_path(item, "poster", f"{path}.poster", POSTER_SUFFIXES)
         threshold = self.number(
             item, "completion_threshold", f"{path}.completion_threshold",
             default=DEFAULT_COMPLETION_THRESHOLD, high=1.0,
