@@ -38,8 +38,7 @@ lint: venv
 	$(BIN)/mypy
 
 translations: venv
-	@for dir in $$(find trainer -type d -name translations); do \
-	  $(BIN)/pybabel compile -d $$dir --statistics || exit 1; done
+	$(BIN)/python trainer/translations/update.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

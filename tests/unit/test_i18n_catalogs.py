@@ -1,9 +1,12 @@
 """The Chinese catalogues are complete, consistent and compiled.
 
-Every trainer/**/translations/zh_CN catalogue: no empty or fuzzy entries, the same %(name)s
+Every trainer/**/translations/zh catalogue: no empty or fuzzy entries, the same %(name)s
 placeholders as the English, and a committed .mo that holds what the .po says.
 The foundation catalogue (trainer/translations) also holds every string that Babel extracts from
 the code outside the feature packages that keep their own catalogue.
+
+Catalogue folders are named zh, not zh_CN: the UI locale is zh_CN, which Flask-Babel parses into
+Babel's zh_Hans_CN, and gettext then looks for the folders zh_Hans_CN and zh, never zh_CN.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.mofile import read_mo
@@ -22,12 +24,14 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import Babel, get_translations
 
+from tests.conftest import base_config
+from trainer import create_app
 from trainer.app import translation_directories
 from trainer.translations import update
 
 ROOT = update.ROOT
-PO_FILES = sorted((ROOT / "trainer").glob("**/translations/zh_CN/LC_MESSAGES/messages.po"))
-FOUNDATION_PO = update.CATALOGUE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PO_FILES = sorted((ROOT / "trainer").glob("**/translations/zh/LC_MESSAGES/messages.po"))
+FOUNDATION_PO = update.CATALOGUE_DIR / "zh" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 
 HOW_TO_FIX = (
@@ -36,9 +40,9 @@ HOW_TO_FIX = (
     "which runs, from the repository root:\n"
     "    pybabel extract -F babel.cfg -o /tmp/core.pot "
     "$(.venv/bin/python trainer/translations/update.py --files)\n"
-    "    pybabel update -i /tmp/core.pot -d trainer/translations -l zh_CN --ignore-obsolete\n"
+    "    pybabel update -i /tmp/core.pot -d trainer/translations -l zh --ignore-obsolete\n"
     "then fill every empty msgstr (and clear '#, fuzzy') in "
-    "trainer/translations/zh_CN/LC_MESSAGES/messages.po, and\n"
+    "trainer/translations/zh/LC_MESSAGES/messages.po, and\n"
     "    pybabel compile -d trainer/translations\n"
     "See trainer/translations/README.md."
 )
@@ -143,13 +147,37 @@ def test_the_app_shows_every_catalogue_in_chinese(po_path: Path) -> None:
                          if message.context else translations.ngettext(singular, english, 2))
             if shown == english != strings(message)[-1]:
                 untranslated.append(label(message))
-    # Flask-Babel looks catalogues up under Babel's name for the locale: Locale.parse("zh_CN") is
-    # zh_Hans_CN, and gettext then tries zh_Hans_CN and zh, never zh_CN; hence the symbolic link.
-    lookup = po_path.parents[2] / str(Locale.parse("zh_CN"))
     assert not untranslated, (
         f"{rel(po_path)}: the app shows {len(untranslated)} message(s) in English, e.g. "
-        f"{untranslated[:5]}. Flask-Babel looks for {rel(lookup)}/LC_MESSAGES/messages.mo; "
-        f"if it is missing: ln -s zh_CN {rel(lookup)} (and commit the link)."
+        f"{untranslated[:5]}: is {rel(po_path.with_suffix('.mo'))} compiled?"
+    )
+
+
+def test_no_catalogue_folder_is_named_after_the_full_locale() -> None:
+    # gettext looks for zh_Hans_CN and zh (Babel's name for zh_CN and its fallback), never zh_CN:
+    # a catalogue in a zh_CN folder is silently ignored and the app shows English.
+    wrong = sorted(
+        p for name in ("zh_CN", "zh_Hans_CN")
+        for p in (ROOT / "trainer").glob(f"**/translations/{name}")
+    )
+    assert not wrong, "\n".join(
+        [f"Catalogue folders must be named zh (Flask-Babel never loads these): {[rel(p) for p in wrong]}"]
+        + [f"    git mv {rel(p.parent)}/zh_CN {rel(p.parent)}/zh" if p.name == "zh_CN"
+           else f"    git rm {rel(p)}   (a zh_Hans_CN link or copy; the catalogue goes in zh)"
+           for p in wrong]
+    )
+
+
+def test_the_app_shows_chinese_to_a_chinese_browser(tmp_path: Path) -> None:
+    config = base_config("sqlite:///:memory:", tmp_path / "media")
+    app = create_app(config)
+    response = app.test_client().get("/login", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "登录" in page, (
+        "/login with Accept-Language: zh-CN is not in Chinese: Flask-Babel found no catalogue. "
+        "It looks for <dir>/zh/LC_MESSAGES/messages.mo in every trainer/**/translations folder; "
+        "if yours is in zh_CN: git mv <dir>/zh_CN <dir>/zh, then pybabel compile -d <dir>."
     )
 
 

@@ -3,7 +3,8 @@
 The foundation is everything under trainer/ except the feature packages that keep their own
 ``translations`` folder (e.g. trainer/questions): those are extracted into their own catalogue.
 
-    python trainer/translations/update.py           # extract, update (init if missing), compile
+    python trainer/translations/update.py           # extract, update (init if missing), compile;
+                                                    # then compile every area's catalogue too
     python trainer/translations/update.py --files   # only list the files that are scanned
 
 It runs the same steps as the pybabel commands in trainer/translations/README.md, in-process,
@@ -17,7 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babel import Locale
 from babel.messages.extract import DEFAULT_MAPPING
 from babel.messages.frontend import CommandLineInterface, parse_mapping_cfg
 from babel.util import pathmatch
@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "trainer"
 CATALOGUE_DIR = PACKAGE / "translations"
 MAPPING_FILE = ROOT / "babel.cfg"
-LOCALES = ["zh_CN"]
+# Catalogue folders are named "zh", not "zh_CN": Flask-Babel parses the UI locale zh_CN into
+# Babel's zh_Hans_CN, and gettext then looks for zh_Hans_CN and zh, never zh_CN.
+LOCALES = ["zh"]
 
 
 def method_map() -> tuple[list[tuple[str, str]], dict[str, dict]]:
@@ -62,14 +64,6 @@ def foundation_files() -> list[str]:
     return found
 
 
-def link_babel_name(catalogue_dir: Path, locale: str) -> None:
-    """Flask-Babel looks for zh_CN under Babel's full name zh_Hans_CN: link that to zh_CN."""
-    alias = catalogue_dir / str(Locale.parse(locale))
-    if alias.name != locale and not alias.exists():
-        alias.symlink_to(locale, target_is_directory=True)
-        print(f"ln -s {locale} {alias.relative_to(ROOT)}")
-
-
 def pybabel(*args: str) -> None:
     shown = [a for a in args if not a.startswith("trainer/") or a.endswith("translations")]
     more = len(args) - len(shown)
@@ -91,9 +85,12 @@ def main(argv: list[str]) -> int:
         for locale in LOCALES:
             pybabel("update", "-i", pot, "-d", catalogue_dir, "-l", locale,
                     "--init-missing", "--ignore-obsolete", "--previous")
-            link_babel_name(CATALOGUE_DIR, locale)
     for locale in LOCALES:
         pybabel("compile", "-d", catalogue_dir, "-l", locale)
+        for area in area_packages():  # areas refresh their own .po (see README.md); compile them
+            if (area / "translations" / locale / "LC_MESSAGES" / "messages.po").exists():
+                pybabel("compile", "-d", (area / "translations").relative_to(ROOT).as_posix(),
+                        "-l", locale)
     return 0
 
 
