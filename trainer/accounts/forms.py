@@ -58,7 +58,7 @@ class EmptyForm(FlaskForm):
 
 
 class EmployerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Employer name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"),
                               validators=[Optional(), Length(min=18, max=18)])
     region_code = SelectField(_l("Region"), choices=[], validate_choice=False)
@@ -72,4 +72,4 @@ class ProductionStateForm(FlaskForm):
 
 class RegionForm(FlaskForm):
     code = StringField(_l("Code (6 digits)"), validators=[DataRequired(), Length(min=6, max=6)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Region name"), validators=[DataRequired(), Length(max=100)])

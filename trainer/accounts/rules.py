@@ -23,7 +23,7 @@ ROLE_ALIASES: dict[str, Role] = {
     "worker": Role.WORKER, "学员": Role.WORKER, "工人": Role.WORKER, "作业人员": Role.WORKER,
     "instructor": Role.INSTRUCTOR, "讲师": Role.INSTRUCTOR, "教师": Role.INSTRUCTOR,
     "employer_admin": Role.EMPLOYER_ADMIN, "employer admin": Role.EMPLOYER_ADMIN,
-    "单位管理员": Role.EMPLOYER_ADMIN, "安全员": Role.EMPLOYER_ADMIN,
+    "单位管理员": Role.EMPLOYER_ADMIN, "单位安全管理员": Role.EMPLOYER_ADMIN, "安全员": Role.EMPLOYER_ADMIN,
     "admin": Role.ADMIN, "管理员": Role.ADMIN,
 }
 
