@@ -111,9 +111,12 @@ def parse_difficulty(text: str) -> str | None:
 
 
 def normalise_category(text: str) -> str:
-    """``" 电工作业 ／ 低压电工 "`` → ``"电工作业/低压电工"``; empty segments are dropped."""
-    parts = re.split(r"[/／\\]", text)
-    return "/".join(part.strip() for part in parts if part.strip())
+    """``" 电工作业 ／ 低压电工 "`` → ``"电工作业/低压电工"``.
+
+    Segments are trimmed and inner runs of spaces collapsed; empty segments are dropped.
+    """
+    parts = (" ".join(part.split()) for part in re.split(r"[/／\\]", text))
+    return "/".join(part for part in parts if part)
 
 
 def type_text(type_key: str, language: str) -> str:

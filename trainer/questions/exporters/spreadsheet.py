@@ -2,7 +2,7 @@
 
 Images cannot be carried by the template and are left out. Cells that Excel would run as a
 formula are protected: XLSX cells are written as plain strings, and CSV cells that start with
-``= + - @`` get a leading ``'`` that the CSV importer removes again.
+``= + - @`` (or with a quote) get a leading ``'`` that the CSV importer removes again.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def _add_instructions(workbook: Workbook, language: str) -> None:
 
 
 def _protect(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+    # A leading quote is itself quoted, so that the importer can tell ours from the author's.
+    return "'" + cell if cell.startswith((*_FORMULA_STARTS, "'")) else cell
 
 
 def export_csv(questions: Iterable[QuestionContent], language: str = "zh") -> bytes:

@@ -106,11 +106,12 @@ def detect_format(filename: str, first_bytes: bytes) -> str:
 
 
 def _sniff_text(first_bytes: bytes) -> str:
-    try:
-        return first_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(first_bytes) - 4:  # a character cut by the sniff window
-            return first_bytes[: exc.start].decode("utf-8-sig")
+    # The sniff window may cut a UTF-8 character in two: try without the last 1–3 bytes.
+    for cut in range(4):
+        try:
+            return first_bytes[: len(first_bytes) - cut].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
     return first_bytes.decode("gb18030", errors="replace")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from flask_babel import LazyString
@@ -96,7 +97,7 @@ def check_xlsx_archive(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> La
                     return _too_big(limits)
                 except _HasDTD:
                     return _("The workbook contains XML declarations (DTD) that are not allowed.")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError):
         return _("The workbook is damaged or incomplete; open it in Excel and save it again.")
     except NotImplementedError:
         return _("The workbook uses a zip compression method that is not supported.")

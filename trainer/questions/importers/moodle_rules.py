@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _
 
+from trainer.questions.spreadsheet import normalise_category
 from trainer.questions.types import option_letter
 
 # Positive grades of a multiple-answer question must add up to 100 %. Moodle exports thirds
@@ -23,15 +24,13 @@ def moodle_category_path(text: str) -> str:
 
     The leading context token (``$course$``, ``$system$``, ``$module$``, ``$cat1$`` …) names
     where the category lived in Moodle, not what it is, so it is dropped, as is the ``top``
-    category that Moodle 3.5+ puts first in every context. Segments are trimmed; Moodle's
-    ``//`` (a slash inside a category name) is kept as it is.
+    category that Moodle 3.5+ puts first in every context. Segments are cleaned as in
+    ``normalise_category``; Moodle's ``//`` (a slash inside a category name) is kept as is.
     """
-    path = _CONTEXT_TOKEN.sub("", text.strip())
-    segments = [segment.strip() for segment in path.split("/")]
-    segments = [segment for segment in segments if segment]
-    if segments and segments[0] == "top":
-        segments = segments[1:]
-    return "/".join(segments)
+    path = normalise_category(_CONTEXT_TOKEN.sub("", text.strip()).replace("//", "\ue010"))
+    if path == "top" or path.startswith("top/"):
+        path = path[4:]
+    return path.replace("\ue010", "//")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import csv
 import datetime as dt
 import io
 import warnings
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import openpyxl
 from flask_babel import lazy_gettext as _
@@ -38,6 +38,11 @@ from trainer.questions.types import (
 # Columns read from an XLSX sheet; the template has 13, extra columns are ignored.
 MAX_COLUMNS = 40
 _FORMULA_STARTS = ("=", "+", "-", "@")
+T = TypeVar("T")
+
+
+class _UnreadableWorkbook(Exception):
+    """openpyxl failed on a damaged workbook (it raises many exception types for those)."""
 
 
 def parse_xlsx(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> ParseResult:
@@ -46,36 +51,54 @@ def parse_xlsx(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS
     if problem is not None:
         result.error(None, "file", problem)
         return result
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it ignores; they do not matter here.
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    with warnings.catch_warnings():
+        # openpyxl warns about styles and extensions it ignores; they do not matter here.
+        warnings.simplefilter("ignore")
+        try:
+            workbook = _openpyxl_call(
+                openpyxl.load_workbook, io.BytesIO(data), read_only=True, data_only=True
+            )
             try:
                 if not workbook.worksheets:
                     result.error(None, "file", _("The workbook has no worksheet."))
                     return result
-                sheet = workbook.worksheets[0]
-                # Excel often declares a used range of a million rows because of formatting;
-                # forget it, so that only rows that really exist are read.
-                sheet.reset_dimensions()  # type: ignore[union-attr]
-                rows = (
-                    [_cell_text(value) for value in row]
-                    for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-                )
-                _read_rows(rows, result, limits)
+                _read_rows(_sheet_rows(workbook.worksheets[0]), result, limits)
             finally:
                 workbook.close()
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, TypeError) as exc:
-        result.error(
-            None,
-            "file",
-            _(
-                "The workbook could not be read (%(detail)s); save it again as .xlsx.",
-                detail=type(exc).__name__,
-            ),
-        )
+        except _UnreadableWorkbook as exc:
+            cause = exc.__cause__
+            result.error(
+                None,
+                "file",
+                _(
+                    "The workbook could not be read (%(detail)s); open it in Excel and save it "
+                    "again as .xlsx.",
+                    detail=type(cause).__name__ if cause else "?",
+                ),
+            )
     return result
+
+
+def _openpyxl_call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return function(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted input
+        raise _UnreadableWorkbook from exc
+
+
+def _sheet_rows(sheet: Any) -> Iterator[list[str]]:
+    # Excel often declares a used range of a million rows because of formatting; forget it,
+    # so that only the rows that really exist are read.
+    _openpyxl_call(sheet.reset_dimensions)
+    rows = _openpyxl_call(sheet.iter_rows, max_col=MAX_COLUMNS, values_only=True)
+    while True:
+        try:
+            row = _openpyxl_call(next, rows)
+        except _UnreadableWorkbook as exc:
+            if isinstance(exc.__cause__, StopIteration):
+                return
+            raise
+        yield [_cell_text(value) for value in row]
 
 
 def parse_csv(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> ParseResult:
@@ -114,7 +137,7 @@ def _cell_text(value: object) -> str:
 
 def _unprotect(cell: str) -> str:
     """Undo the quote our CSV export puts before cells that Excel would run as formulas."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_STARTS:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in (*_FORMULA_STARTS, "'"):
         return cell[1:]
     return cell
 
