@@ -18,9 +18,25 @@ from trainer.questions.import_result import Duplicate, Location, ParsedQuestion
 from trainer.questions.types import QuestionContent
 
 
+class _IgnoredCharacters(dict[int, int | None]):
+    """``str.translate`` table that drops punctuation, separators and control characters.
+
+    Filled lazily, one entry per distinct character met (capped, so a hostile file with every
+    Unicode character cannot grow it without bound).
+    """
+
+    def __missing__(self, codepoint: int) -> int | None:
+        kept = codepoint if unicodedata.category(chr(codepoint))[0] not in "PZC" else None
+        if len(self) < 50_000:
+            self[codepoint] = kept
+        return kept
+
+
+_IGNORED = _IgnoredCharacters()
+
+
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(char for char in text if unicodedata.category(char)[0] not in ("P", "Z", "C"))
+    return unicodedata.normalize("NFKC", text).casefold().translate(_IGNORED)
 
 
 def duplicate_key(content: QuestionContent) -> str:

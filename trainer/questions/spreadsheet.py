@@ -110,12 +110,15 @@ def parse_difficulty(text: str) -> str | None:
     return _DIFFICULTY_BY_FOLDED.get(folded)
 
 
+_CATEGORY_SEPARATORS = re.compile(r"[/／\\]")
+
+
 def normalise_category(text: str) -> str:
     """``" 电工作业 ／ 低压电工 "`` → ``"电工作业/低压电工"``.
 
     Segments are trimmed and inner runs of spaces collapsed; empty segments are dropped.
     """
-    parts = (" ".join(part.split()) for part in re.split(r"[/／\\]", text))
+    parts = (" ".join(part.split()) for part in _CATEGORY_SEPARATORS.split(text))
     return "/".join(part for part in parts if part)
 
 

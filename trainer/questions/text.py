@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -10,6 +11,10 @@ import unicodedata
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+# Anything clean_text would change; most cells have none of it, and skip the work.
+_NEEDS_CLEANING = re.compile(
+    r"[\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00a0\u2000-\u200b\u3000]|  "
+)
 
 
 def clean_text(value: str) -> str:
@@ -18,12 +23,15 @@ def clean_text(value: str) -> str:
     No-break and ideographic spaces become ordinary spaces: authors type them by accident
     (Moodle's HTML editor and Chinese input methods) and they would defeat duplicate checks.
     """
+    if not _NEEDS_CLEANING.search(value) and value == value.strip():
+        return value
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL_CHARS.sub("", value)
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(value: str) -> str:
     """Fold a keyword for forgiving comparison: full-width to half-width, case, spaces.
 

@@ -96,8 +96,12 @@ def _is_index(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_WHITESPACE = re.compile(r"\s+")
+_ANSWER_SEPARATORS = re.compile(r"[\s,;/|、]+")
+
+
 def _same_text_key(value: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value).casefold())
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", value).casefold())
 
 
 class QuestionType(ABC):
@@ -330,7 +334,7 @@ class ChoiceType(QuestionType):
         return sorted(indexes)
 
     def parse_answer_text(self, text: str, option_count: int) -> list[int]:
-        letters = re.sub(r"[\s,;/|、]+", "", unicodedata.normalize("NFKC", text).upper())
+        letters = _ANSWER_SEPARATORS.sub("", unicodedata.normalize("NFKC", text).upper())
         if not letters:
             raise AnswerTextError(_("The answer is empty."))
         indexes: list[int] = []
@@ -507,17 +511,20 @@ def question_types() -> tuple[QuestionType, ...]:
     return tuple(_registry.values())
 
 
+_alias_index: tuple[tuple[QuestionType, ...], dict[str, QuestionType]] = ((), {})
+
+
 def type_for_alias(text: str) -> QuestionType | None:
     """The type a spreadsheet spelling names (``单选题``, ``Ｓｉｎｇｌｅ``, ``true_false`` ...)."""
-    wanted = fold(text)
-    if not wanted:
-        return None
-    for question_type in _registry.values():
-        if wanted == fold(question_type.key) or any(
-            wanted == fold(a) for a in question_type.aliases
-        ):
-            return question_type
-    return None
+    global _alias_index
+    registered = tuple(_registry.values())
+    if _alias_index[0] != registered:
+        index: dict[str, QuestionType] = {}
+        for question_type in registered:
+            for spelling in (question_type.key, *question_type.aliases):
+                index.setdefault(fold(spelling), question_type)
+        _alias_index = (registered, index)
+    return _alias_index[1].get(fold(text))
 
 
 def validate(content: QuestionContent) -> list[ContentError]:

@@ -7,18 +7,16 @@ person sees in Excel (for CSV, the record number, the header being row 1).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+import zipfile
+from collections.abc import Iterable, Sequence
 
-import openpyxl
 from flask_babel import lazy_gettext as _
 
 from trainer.questions.import_result import Location, ParseResult
 from trainer.questions.importers.limits import DEFAULT_LIMITS, ImportLimits, check_xlsx_archive
 from trainer.questions.importers.textfile import NotText, decode_text
+from trainer.questions.importers.xlsx_reader import XlsxUnreadable, read_first_sheet
 from trainer.questions.spreadsheet import (
     OPTION_COLUMNS,
     REQUIRED_COLUMNS,
@@ -38,11 +36,13 @@ from trainer.questions.types import (
 # Columns read from an XLSX sheet; the template has 13, extra columns are ignored.
 MAX_COLUMNS = 40
 _FORMULA_STARTS = ("=", "+", "-", "@")
-T = TypeVar("T")
 
 
-class _UnreadableWorkbook(Exception):
-    """openpyxl failed on a damaged workbook (it raises many exception types for those)."""
+_UNREADABLE_REASONS = {
+    "not-workbook": _("This is a zip file but not an Excel workbook (.xlsx)."),
+    "no-sheet": _("The workbook has no worksheet."),
+    "dtd": _("The workbook contains XML declarations (DTD) that are not allowed."),
+}
 
 
 def parse_xlsx(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> ParseResult:
@@ -51,54 +51,19 @@ def parse_xlsx(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS
     if problem is not None:
         result.error(None, "file", problem)
         return result
-    with warnings.catch_warnings():
-        # openpyxl warns about styles and extensions it ignores; they do not matter here.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = _openpyxl_call(
-                openpyxl.load_workbook, io.BytesIO(data), read_only=True, data_only=True
-            )
-            try:
-                if not workbook.worksheets:
-                    result.error(None, "file", _("The workbook has no worksheet."))
-                    return result
-                _read_rows(_sheet_rows(workbook.worksheets[0]), result, limits)
-            finally:
-                workbook.close()
-        except _UnreadableWorkbook as exc:
-            cause = exc.__cause__
-            result.error(
-                None,
-                "file",
-                _(
-                    "The workbook could not be read (%(detail)s); open it in Excel and save it "
-                    "again as .xlsx.",
-                    detail=type(cause).__name__ if cause else "?",
-                ),
-            )
-    return result
-
-
-def _openpyxl_call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
-        return function(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted input
-        raise _UnreadableWorkbook from exc
-
-
-def _sheet_rows(sheet: Any) -> Iterator[list[str]]:
-    # Excel often declares a used range of a million rows because of formatting; forget it,
-    # so that only the rows that really exist are read.
-    _openpyxl_call(sheet.reset_dimensions)
-    rows = _openpyxl_call(sheet.iter_rows, max_col=MAX_COLUMNS, values_only=True)
-    while True:
-        try:
-            row = _openpyxl_call(next, rows)
-        except _UnreadableWorkbook as exc:
-            if isinstance(exc.__cause__, StopIteration):
-                return
-            raise
-        yield [_cell_text(value) for value in row]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _read_rows(read_first_sheet(archive, MAX_COLUMNS), result, limits)
+    except XlsxUnreadable as exc:
+        result.error(
+            None,
+            "file",
+            _UNREADABLE_REASONS.get(
+                exc.kind,
+                _("The workbook is damaged or incomplete; open it in Excel and save it again."),
+            ),
+        )
+    return result
 
 
 def parse_csv(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> ParseResult:
@@ -111,7 +76,10 @@ def parse_csv(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = ([_unprotect(cell) for cell in record] for record in reader)
+    rows = (
+        (number, [_unprotect(cell) for cell in record])
+        for number, record in enumerate(reader, start=1)
+    )
     try:
         _read_rows(rows, result, limits)
     except csv.Error as exc:
@@ -123,18 +91,6 @@ def parse_csv(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS)
     return result
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
 def _unprotect(cell: str) -> str:
     """Undo the quote our CSV export puts before cells that Excel would run as formulas."""
     if len(cell) > 1 and cell[0] == "'" and cell[1] in (*_FORMULA_STARTS, "'"):
@@ -142,10 +98,24 @@ def _unprotect(cell: str) -> str:
     return cell
 
 
-def _read_rows(rows: Iterable[Sequence[str]], result: ParseResult, limits: ImportLimits) -> None:
+def _read_rows(
+    rows: Iterable[tuple[int, Sequence[str]]], result: ParseResult, limits: ImportLimits
+) -> None:
+    """Read (row number, cells) pairs: the first non-blank row is the header."""
     columns: dict[str, int] | None = None
     seen = 0
-    for row_number, row in enumerate(rows, start=1):
+    for scanned, (row_number, row) in enumerate(rows, start=1):
+        if scanned > limits.max_sheet_rows:
+            result.error(
+                Location("row", row_number),
+                "file",
+                _(
+                    "The sheet has more than %(limit)s rows, counting blank ones; delete the "
+                    "unused rows or split the file.",
+                    limit=limits.max_sheet_rows,
+                ),
+            )
+            return
         if not any(cell.strip() for cell in row):
             continue
         if columns is None:

@@ -1,0 +1,123 @@
+"""Benchmark: parse a 10,000-question XLSX and a 10,000-question GIFT file.
+
+Target: at most 3 s wall time for each on the CI machine. Run from the repository root:
+
+    .venv/bin/python bench/questions_import.py [--questions 10000]
+
+The files are generated in a temporary folder with the project's own exporters (a mix of
+single, multiple and true/false questions with Chinese text), then parsed with
+``trainer.questions.importers.parse`` exactly as an upload would be (format detection,
+limits, zip checks, validation, duplicate keys). Each file is parsed ``--runs`` times and the
+best wall time is reported with its CPU time (other work on the machine only ever adds time).
+Peak memory is the Python-heap peak seen by tracemalloc in one more parse (tracemalloc slows
+parsing, so it is not timed); max RSS is the whole process, generation included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from trainer.questions.exporters import export_questions  # noqa: E402
+from trainer.questions.importers import ImportLimits, parse  # noqa: E402
+from trainer.questions.types import QuestionContent  # noqa: E402
+
+TARGET_SECONDS = 3.0
+WORDS = [
+    *("安全", "作业", "电气", "防护", "设备", "操作", "规程", "检查"),
+    *("火灾", "人员", "现场", "许可", "高处", "有限空间", "焊接"),
+]
+
+
+def make_questions(count: int, seed: int = 20261123) -> list[QuestionContent]:
+    rng = random.Random(seed)
+    questions: list[QuestionContent] = []
+    for number in range(count):
+        stem = f"第{number + 1}题：" + "".join(rng.choices(WORDS, k=12)) + "（ ）。"
+        kind = ("single", "multiple", "true_false")[number % 3]
+        category = f"电工作业/模块{number % 7 + 1}"
+        difficulty = ("easy", "medium", "hard")[number % 3]
+        if kind == "true_false":
+            questions.append(
+                QuestionContent(
+                    type=kind,
+                    stem=stem,
+                    answer=bool(number % 2),
+                    explanation="依据相关规程。",
+                    category=category,
+                    difficulty=difficulty,
+                )
+            )
+            continue
+        options = [f"{letter}项：" + "".join(rng.choices(WORDS, k=4)) for letter in "ABCD"]
+        answer = [rng.randrange(4)] if kind == "single" else sorted(rng.sample(range(4), 2))
+        questions.append(
+            QuestionContent(
+                type=kind,
+                stem=stem,
+                options=options,
+                answer=answer,
+                explanation="依据相关规程。",
+                category=category,
+                difficulty=difficulty,
+            )
+        )
+    return questions
+
+
+def measure(path: Path, expected: int, runs: int) -> tuple[float, float, float]:
+    """Best wall time and its CPU time over ``runs`` parses, and the tracemalloc heap peak."""
+    data = path.read_bytes()
+    limits = ImportLimits(max_questions=max(expected, ImportLimits().max_questions))
+    best_wall, best_cpu = float("inf"), float("inf")
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = parse(data, path.name, limits=limits)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if result.errors or len(result.questions) != expected:
+            raise SystemExit(f"{path.name}: {len(result.questions)} questions, {result.errors[:3]}")
+        if wall < best_wall:
+            best_wall, best_cpu = wall, cpu
+    tracemalloc.start()
+    parse(data, path.name, limits=limits)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return best_wall, best_cpu, peak / 1024 / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3, help="parses per file; the best counts")
+    arguments = parser.parse_args()
+    count = arguments.questions
+    questions = make_questions(count)
+    failed = False
+    with tempfile.TemporaryDirectory() as folder:
+        for file_format, name in (("xlsx", "bank.xlsx"), ("gift", "bank.gift")):
+            path = Path(folder) / name
+            path.write_bytes(export_questions(questions, file_format))
+            elapsed, cpu, peak_mib = measure(path, count, arguments.runs)
+            ok = elapsed <= TARGET_SECONDS
+            failed |= not ok
+            print(
+                f"{name}: {count} questions, {path.stat().st_size / 1024:.0f} KiB, "
+                f"parse {elapsed:.2f} s wall, {cpu:.2f} s CPU (best of {arguments.runs}; target "
+                f"<= {TARGET_SECONDS:.0f} s: {'ok' if ok else 'MISSED'}), "
+                f"peak Python heap {peak_mib:.1f} MiB"
+            )
+    max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process max RSS {max_rss_mib:.0f} MiB (Python {sys.version.split()[0]})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
