@@ -234,3 +234,41 @@ def test_regions_validate_their_code(client, people):
     assert response.status_code == 400 and "6 digits" in response.get_data(as_text=True)
     assert client.post_form("/admin/regions", {"code": "340102", "name": "瑶海区"}
                             ).status_code == 302
+
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(document.domain)>"
+
+
+def test_import_errors_escape_what_the_file_says(app, client, people):
+    """Lazy error messages carry cells of the file; the page must show them as text."""
+    client.login("admin")
+    evil = f"name,phone,role,employer\n张三,13900000011,{IMG},{SCRIPT}\n"
+    response = upload(client, "/admin/users/import", "evil.csv", evil.encode())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(document.domain)&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_form_field_errors_escape_what_the_user_typed(client, people):
+    client.login("admin")
+    response = client.post_form("/admin/users/new", {
+        "name": "X", "phone": "<svg onload=alert()>", "role": "worker", "employer": SCRIPT},
+        headers=EN)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "&lt;svg onload=alert()&gt;" in page and "&lt;script&gt;alert(1)" in page
+    assert "<svg onload" not in page and "<script>alert" not in page
+
+
+def test_lazy_strings_are_escaped_by_every_template(app):
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    with app.test_request_context("/"):
+        lazy = lazy_gettext("Unknown region code %(code)s.", code=SCRIPT)
+        assert SCRIPT not in render_template_string("{{ x }}", x=lazy)
+        assert "&lt;script&gt;" in render_template_string("<p>{{ x }}</p>", x=lazy)
+
