@@ -272,3 +272,23 @@ def test_lazy_strings_are_escaped_by_every_template(app):
         assert SCRIPT not in render_template_string("{{ x }}", x=lazy)
         assert "&lt;script&gt;" in render_template_string("<p>{{ x }}</p>", x=lazy)
 
+
+def test_confirm_text_is_a_javascript_string_whatever_it_contains(app):
+    import html
+    import json
+    import re
+
+    from flask import render_template_string
+
+    text = "Reset Wang's \"password\"? </script><b>"
+    with app.test_request_context("/"):
+        out = render_template_string(
+            '{% from "_macros.html" import post_button %}{{ post_button("/x", "Go", "danger", t) }}',
+            t=text)
+    match = re.search(r"""onsubmit=(['"])(.*?)\1""", out)
+    assert match, out
+    script = html.unescape(match[2])  # what the browser hands to JavaScript
+    call = re.fullmatch(r"return confirm\((.*)\)", script)
+    assert call, script
+    assert json.loads(call[1]) == text
+    assert "<b>" not in out and "</script>" not in out
