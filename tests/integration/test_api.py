@@ -99,3 +99,24 @@ def test_openapi_documents_every_api_route(app, client):
             routed.add((path, method.lower()))
     assert routed - documented == set(), "undocumented API routes"
     assert documented - routed == set(), "documented paths that do not exist"
+
+
+def fullwidth(text):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_digits_cannot_register_a_number_twice(app, client, people):
+    with app.app_context():
+        worker = db.session.get(User, people["worker"])
+        national_id, phone = worker.national_id, worker.phone
+    admin, _ = token_for(client, "admin")
+    response = client.post("/api/v1/users", headers=bearer(admin), json={
+        "name": "dup", "national_id": fullwidth(national_id),
+        "phone": phone[:2] + fullwidth(phone[2:])})
+    assert response.status_code == 422
+    assert set(response.json["error"]["details"]["fields"]) == {"phone", "national_id"}
+    fresh = client.post("/api/v1/users", headers=bearer(admin), json={
+        "name": "全角", "phone": fullwidth("13500000077")})
+    assert fresh.status_code == 201
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.phone).where(User.name == "全角")) == "13500000077"

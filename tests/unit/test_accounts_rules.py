@@ -3,8 +3,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trainer.accounts.rules import (
+    USERNAME_PATTERN,
     InvalidNationalId,
     Role,
+    is_region_code,
     mask_national_id,
     mask_phone,
     national_id_check_char,
@@ -37,7 +39,8 @@ def test_bad_ids_say_why(raw, reason):
     assert caught.value.reason == reason
 
 
-@given(st.from_regex(r"\d{6}(19[5-9]\d|200\d)(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])\d{3}", fullmatch=True))
+@given(st.from_regex(r"[0-9]{6}(19[5-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}",
+                     fullmatch=True))
 def test_any_real_looking_id_with_its_check_char_is_valid(first17):
     value = first17 + national_id_check_char(first17)
     assert normalise_national_id(value) == value
@@ -89,3 +92,33 @@ def test_password_rules():
     assert password_problem("12345678") == "letters_and_digits"
     assert password_problem("abcdefgh") == "letters_and_digits"
     assert password_problem("abcd1234") is None
+
+
+def fullwidth(text):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_numbers_are_the_same_number_not_a_new_one():
+    # Full-width digits matched \d, so "３４０１…" was stored as a second, different ID.
+    assert normalise_national_id(fullwidth(SPECIMEN)) == SPECIMEN
+    assert normalise_national_id(fullwidth(SPECIMEN.lower())) == SPECIMEN
+    assert normalise_phone("13" + fullwidth("800138000")) == "13800138000"
+    assert normalise_phone(fullwidth("+86 138-0013-8000")) == "13800138000"
+    assert normalise_phone("138\u30000013\u30008000") == "13800138000"  # ideographic spaces
+
+
+@pytest.mark.parametrize("digits", ["\u0660", "\u0966", "\u0e50"])  # Arabic, Devanagari, Thai
+def test_other_unicode_digits_are_refused(digits):
+    # NFKC leaves these as they are (only compatibility forms become ASCII); \d accepted them.
+    odd = SPECIMEN[:-2].replace("0", digits) + SPECIMEN[-2:]
+    with pytest.raises(InvalidNationalId):
+        normalise_national_id(odd)
+    assert normalise_phone("1380013800" + digits) is None
+    assert not is_region_code("34010" + digits)
+    assert not is_region_code(fullwidth("340104"))
+
+
+def test_patterns_are_anchored_at_the_very_end():
+    assert not USERNAME_PATTERN.match("admin\n")
+    assert not is_region_code("340104\n")
+    assert normalise_phone("13800138000\n") == "13800138000"  # surrounding space is stripped

@@ -1,8 +1,14 @@
-"""Pure account rules: roles, national ID numbers, phone numbers, region codes."""
+"""Pure account rules: roles, national ID numbers, phone numbers, region codes.
+
+Numbers are read after NFKC normalisation (full-width ``１３８…`` is the same number as ``138…``)
+and matched with ASCII-only patterns: ``\\d`` would also accept Arabic-Indic or Devanagari digits,
+and ``int()`` would happily compute a check digit from them.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 
@@ -38,7 +44,12 @@ def parse_role(text: str) -> Role:
 # GB 11643-1999: 17 digits and a check character computed with ISO 7064 MOD 11-2.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+
+
+def nfkc(text: str) -> str:
+    """Compatibility forms to their plain equivalents: full-width digits, letters and spaces."""
+    return unicodedata.normalize("NFKC", text)
 
 
 class InvalidNationalId(ValueError):
@@ -58,10 +69,10 @@ def normalise_national_id(raw: str) -> str:
     """Return the canonical 18-character ID (upper-case X) or raise InvalidNationalId."""
     import datetime as dt
 
-    value = raw.strip().replace(" ", "").upper()
+    value = nfkc(raw).strip().replace(" ", "").upper()
     if len(value) != 18:
         raise InvalidNationalId("length")
-    if not _ID_PATTERN.match(value):
+    if not _ID_PATTERN.fullmatch(value):
         raise InvalidNationalId("characters")
     try:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -81,16 +92,16 @@ def mask_national_id(value: str | None) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
-_PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_PATTERN = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 
 
 def normalise_phone(raw: str) -> str | None:
     """A mainland mobile number (11 digits, optional +86/0086 prefix), or None."""
-    value = re.sub(r"[\s-]", "", raw.strip())
+    value = re.sub(r"[\s-]", "", nfkc(raw).strip())
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
             value = value[len(prefix):]
-    return value if _PHONE_PATTERN.match(value) else None
+    return value if _PHONE_PATTERN.fullmatch(value) else None
 
 
 def mask_phone(value: str | None) -> str:
@@ -99,11 +110,11 @@ def mask_phone(value: str | None) -> str:
     return value[:3] + "****" + value[-4:] if len(value) == 11 else value
 
 
-_REGION_PATTERN = re.compile(r"^\d{6}$")
+_REGION_PATTERN = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 def is_region_code(code: str) -> bool:
-    return bool(_REGION_PATTERN.match(code))
+    return bool(_REGION_PATTERN.fullmatch(code))
 
 
 def region_prefix(code: str) -> str:
@@ -126,7 +137,7 @@ def region_parent(code: str) -> str | None:
     return prefix[:-2].ljust(6, "0")
 
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}\Z", re.ASCII)
 MIN_PASSWORD_LENGTH = 8
 
 

@@ -21,6 +21,7 @@ from trainer.accounts.rules import (
     ProductionState,
     Role,
     is_region_code,
+    nfkc,
     normalise_national_id,
     normalise_phone,
     parse_role,
@@ -355,6 +356,7 @@ def reset_password(user: User, actor: User) -> str:
 # -- employers and regions ------------------------------------------------------------------
 
 def ensure_region(code: str, name: str) -> tuple[Region, bool]:
+    code = nfkc(code).strip()
     if not is_region_code(code):
         raise AccountError("code", _l("A region code has 6 digits, e.g. 340104."))
     region = db.session.get(Region, code)
