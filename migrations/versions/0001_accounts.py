@@ -70,12 +70,14 @@ def upgrade():
     sa.ForeignKeyConstraint(['employer_id'], ['employers.id'], name=op.f('fk_users_employer_id_employers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('national_id', name=op.f('uq_users_national_id')),
-    sa.UniqueConstraint('phone', name=op.f('uq_users_phone')),
-    sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    sa.UniqueConstraint('phone', name=op.f('uq_users_phone'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_employer_id'), ['employer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+        # Log-in finds usernames case-insensitively, so they are unique whatever the case.
+        batch_op.create_index('uq_users_username_lower', [sa.literal_column('lower(username)')],
+                              unique=True)
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,6 +133,7 @@ def downgrade():
 
     op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index('uq_users_username_lower')
         batch_op.drop_index(batch_op.f('ix_users_role'))
         batch_op.drop_index(batch_op.f('ix_users_employer_id'))
 

@@ -292,3 +292,36 @@ def test_confirm_text_is_a_javascript_string_whatever_it_contains(app):
     assert call, script
     assert json.loads(call[1]) == text
     assert "<b>" not in out and "</script>" not in out
+
+
+def test_usernames_are_unique_whatever_their_case(app, client, people):
+    """Log-in ignores case, so "ADMIN" must not be creatable next to "admin"."""
+    client.login("safety")
+    response = client.post_form("/admin/users/new", {"name": "Not Admin", "username": "ADMIN",
+                                                     "role": "worker"}, headers=EN)
+    assert response.status_code == 400
+    client.logout()
+    client.login("admin")
+    response = client.post_form("/admin/users/new", {"name": "Teacher Two", "username": "TeAcHeR",
+                                                     "role": "instructor"}, headers=EN)
+    assert response.status_code == 400 and "is taken" in response.get_data(as_text=True)
+    rows = "name,username,role\nOne,newbie,worker\nTwo,NewBie,worker\n"
+    response = upload(client, "/admin/users/import", "people.csv", rows.encode())
+    assert response.status_code == 422 and "Same as row 2" in response.get_data(as_text=True)
+    with app.app_context():
+        from trainer.accounts.services import find_by_login
+
+        assert find_by_login("ADMIN").id == people["admin"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+            sa.func.lower(User.username).in_(["admin", "teacher", "newbie"]))) == 2
+
+
+def test_the_database_refuses_usernames_that_differ_only_in_case(app, people):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        db.session.add(User(username="Safety", name="Twin", role="worker", password_hash="x"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()

@@ -45,7 +45,8 @@ class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    # Unique whatever the case (index below): log-in finds usernames case-insensitively.
+    username: Mapped[str | None] = mapped_column(sa.String(40))
     phone: Mapped[str | None] = mapped_column(sa.String(11), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     role: Mapped[str] = mapped_column(sa.String(20), index=True)
@@ -68,6 +69,7 @@ class User(UserMixin, Model):
         sa.CheckConstraint(
             "role <> 'employer_admin' or employer_id is not null", name="employer_admin_employer"
         ),
+        sa.Index("uq_users_username_lower", sa.func.lower(username), unique=True),
     )
 
     @property

@@ -48,11 +48,19 @@ class LoginLocked(Exception):
 
 
 def find_by_login(login: str) -> User | None:
+    """The one user with this phone number or username (any case); None if none or several.
+
+    Usernames are unique whatever their case (a unique index on lower(username)), so "several"
+    cannot happen; refusing it anyway keeps a log-in from ever landing in someone else's account.
+    """
     login = login.strip()
     phone = normalise_phone(login)
     if phone:
-        return db.session.scalar(sa.select(User).where(User.phone == phone))
-    return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == login.lower()))
+        query = sa.select(User).where(User.phone == phone)
+    else:
+        query = sa.select(User).where(sa.func.lower(User.username) == login.lower())
+    found = db.session.scalars(query.limit(2)).all()
+    return found[0] if len(found) == 1 else None
 
 
 # A real hash to compare against when the user does not exist, so response time does not
@@ -231,9 +239,10 @@ def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None) -> list[A
         query = sa.select(User.id).where(column == value)
         if exclude_id is not None:
             query = query.where(User.id != exclude_id)
-        return db.session.scalar(query) is not None
+        return db.session.scalar(query.limit(1)) is not None
 
-    if taken(User.username, valid.username):
+    # Usernames compare case-insensitively, as log-in does (find_by_login).
+    if valid.username and taken(sa.func.lower(User.username), valid.username.lower()):
         errors.append(AccountError("username", _l(
             "The username %(value)s is taken.", value=valid.username)))
     if taken(User.phone, valid.phone):
@@ -310,6 +319,8 @@ def import_users(rows: list[tuple[int, UserInput]], actor: User | None) -> Impor
             value = getattr(valid, field_name)
             if value is None:
                 continue
+            if field_name == "username":
+                value = value.lower()
             if (field_name, value) in seen:
                 outcome.errors.append(RowError(number, field_name, _l(
                     "Same as row %(row)s.", row=seen[(field_name, value)])))
