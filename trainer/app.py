@@ -21,6 +21,7 @@ BLUEPRINTS = [
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
     "trainer.certificates.backlog_views:bp",
+    "trainer.certificates.views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

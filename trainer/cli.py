@@ -17,11 +17,12 @@ from flask.cli import FlaskGroup, with_appcontext
 # Area command groups, added to the app's CLI in one place.
 # Two entries may name groups of the same name (e.g. two modules each adding commands to
 # "certificates"): their commands are merged into one group.
-GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.certificates.backlog_cli:suspensions",
+GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.certificates.cli:certificates",
+                     "trainer.certificates.backlog_cli:suspensions",
                      "trainer.certificates.backlog_cli:backlog",
                      "trainer.certificates.backlog_cli:certificates"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.certificates.cli:load_demo"]
 
 
 def _create_app() -> Flask:

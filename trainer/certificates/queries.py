@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from trainer.certificates.models import Certificate, Suspension
 from trainer.certificates.rules import Status
+from trainer.certificates.timelines import DbSession
 
 C = Certificate.__table__.c
 
@@ -125,7 +125,7 @@ def type_condition(selector: str) -> Any:
     return sa.or_(C.type_code == code, C.type_code.like(code.replace("%", "") + ".%"))
 
 
-def counts_by_status(session: Session, filters: CertificateFilter) -> dict[str, int]:
+def counts_by_status(session: DbSession, filters: CertificateFilter) -> dict[str, int]:
     """Counts per status as of ``filters.as_of`` (the status filter itself is ignored)."""
     label = status_case(filters.as_of).label("status")
     query = (
@@ -150,7 +150,7 @@ def list_query(filters: CertificateFilter) -> Any:
 
 
 def page(
-    session: Session, filters: CertificateFilter, page_number: int, per_page: int = 50
+    session: DbSession, filters: CertificateFilter, page_number: int, per_page: int = 50
 ) -> tuple[list[tuple[Certificate, str]], bool]:
     """One page of the list, and whether there is a next page (no COUNT over the table)."""
     offset = max(page_number - 1, 0) * per_page
@@ -163,7 +163,7 @@ EXPORT_COLUMNS = ["number", "status", "valid_until", "holder_deadline", "exam_de
 
 
 def export_rows(
-    session: Session, filters: CertificateFilter, batch: int = 5000
+    session: DbSession, filters: CertificateFilter, batch: int = 5000
 ) -> Iterator[list[str]]:
     """The export's rows (header first), streamed in keyset batches: memory stays flat.
 

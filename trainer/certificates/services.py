@@ -9,14 +9,14 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from trainer.certificates import rules, timelines
 from trainer.certificates.catalogue import catalogue_rows
 from trainer.certificates.models import Certificate, CertificateType
+from trainer.certificates.timelines import DbSession
 
 
-def ensure_catalogue(session: Session) -> int:
+def ensure_catalogue(session: DbSession) -> int:
     """Insert the seeded catalogue rows that are missing (never overwrites admin edits)."""
     existing = set(session.scalars(sa.select(CertificateType.code)))
     added = 0
@@ -57,7 +57,7 @@ def stored_timeline(cert: Certificate) -> rules.Timeline:
 
 
 def add_certificate(
-    session: Session, context: timelines.RuleContext | None = None, **values: Any
+    session: DbSession, context: timelines.RuleContext | None = None, **values: Any
 ) -> Certificate:
     """Create a certificate with its timeline computed. Flushes."""
     cert = Certificate(**values)
@@ -67,7 +67,7 @@ def add_certificate(
     return cert
 
 
-def update_timeline(session: Session, cert: Certificate) -> None:
+def update_timeline(session: DbSession, cert: Certificate) -> None:
     """Recompute one certificate's timeline after its facts changed."""
     timelines.apply(cert, timelines.load_context(session))
     session.flush()

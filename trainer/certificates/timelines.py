@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from trainer.certificates import rules
 from trainer.certificates.calendar import WorkCalendar
@@ -40,6 +40,9 @@ from trainer.certificates.models import (
     CertificateType,
     Suspension,
 )
+
+# Flask-SQLAlchemy hands out a scoped session; both work here.
+DbSession = Session | scoped_session[Any]
 
 BATCH = 5000
 
@@ -68,12 +71,12 @@ class RuleContext:
     problems: list[str] = field(default_factory=list)
 
 
-def load_calendar(session: Session) -> WorkCalendar:
+def load_calendar(session: DbSession) -> WorkCalendar:
     overrides = session.scalars(sa.select(CalendarOverride).order_by(CalendarOverride.id))
     return WorkCalendar([o.to_rule() for o in overrides])
 
 
-def load_context(session: Session) -> RuleContext:
+def load_context(session: DbSession) -> RuleContext:
     suspensions: list[rules.Suspension] = []
     ids: dict[str, int] = {}
     problems: list[str] = []
@@ -127,7 +130,7 @@ def apply(cert: Certificate, context: RuleContext) -> None:
         setattr(cert, key, value)
 
 
-def _days_before(session: Session, column: Any, days: Any) -> Any:
+def _days_before(session: DbSession, column: Any, days: Any) -> Any:
     """``column - days`` for a DATE column and an integer expression, in the dialect's form."""
     if session.get_bind().dialect.name == "sqlite":
         return sa.func.date(column, sa.literal("-") + sa.cast(days, sa.String) + " days")
@@ -175,7 +178,7 @@ class RefreshResult:
         return out
 
 
-def refresh(session: Session, context: RuleContext | None = None) -> RefreshResult:
+def refresh(session: DbSession, context: RuleContext | None = None) -> RefreshResult:
     """Bring every certificate's timeline columns up to date. Idempotent; flushes, no commit."""
     session.flush()
     context = context or load_context(session)
@@ -237,7 +240,7 @@ def refresh(session: Session, context: RuleContext | None = None) -> RefreshResu
 
 
 def refresh_certificates(
-    session: Session, where: Any, context: RuleContext | None = None
+    session: DbSession, where: Any, context: RuleContext | None = None
 ) -> tuple[int, int]:
     """Recompute the timelines of the certificates matching ``where`` (a SQL condition)."""
     session.flush()
@@ -246,7 +249,7 @@ def refresh_certificates(
     return counts
 
 
-def _recompute(session: Session, context: RuleContext, where: Any) -> tuple[int, int]:
+def _recompute(session: DbSession, context: RuleContext, where: Any) -> tuple[int, int]:
     table: sa.Table = Certificate.__table__  # type: ignore[assignment]
     fact_columns = [
         table.c.id,
@@ -286,7 +289,7 @@ def _recompute(session: Session, context: RuleContext, where: Any) -> tuple[int,
     return examined, updated
 
 
-def _write(session: Session, changes: Iterable[dict[str, Any]]) -> int:
+def _write(session: DbSession, changes: Iterable[dict[str, Any]]) -> int:
     batch = list(changes)
     if not batch:
         return 0
