@@ -220,6 +220,8 @@ def test_worker_sees_own_reminders(app, client, runner, setup):
     login(client, setup["worker_login"])
     page = client.get("/my/reminders").get_data(as_text=True)
     assert "R-1" in page and "2026-06-30" in page and "30 days before" in page
+    mine = client.get("/certificates").get_data(as_text=True)
+    assert 'data-testid="reminders"' in mine and "30 days before" in mine
     client.logout()
     client.login(setup["other_safety_login"])
     assert "R-1" not in client.get("/my/reminders").get_data(as_text=True)
