@@ -211,3 +211,75 @@ def test_remind_backlog_deadlines(app, runner, catalogue, people):
                                              ReminderOutbox.due_on).distinct()).all()
     assert sorted(tuple(k) for k in kinds) == [("exam_deadline", 90, D(2020, 5, 21)),
                                                ("holder_deadline", 30, D(2020, 4, 8))]
+
+
+def assert_timelines_current():
+    from trainer.certificates import timelines
+
+    context = timelines.load_context(db.session())
+    stale = []
+    for row in db.session.scalars(sa.select(Certificate)):
+        expected = timelines.compute(row, context)
+        stored = {key: getattr(row, key) for key in expected}
+        if stored != expected:
+            stale.append((row.number, stored, expected))
+    assert stale == []
+
+
+def test_targeted_refresh_keeps_every_timeline_current(app, catalogue):
+    """After each declare / edit / lift / delete, every stored timeline equals the pure rules'
+    answer, although only the certificates a change can touch are recomputed."""
+    import random
+
+    from trainer.certificates import suspensions as service
+
+    rng = random.Random(7)
+    regions = ["340104", "340202", "320100", "420102", "440304", "110101"]
+    types = ["1.1", "1.2", "2.1", "SM"]
+    with app.app_context():
+        for i in range(300):
+            due = D(2019, 10, 1) + dt.timedelta(days=rng.randrange(400))
+            applied = None if rng.random() < 0.8 else due + dt.timedelta(days=rng.randrange(90))
+            make_certificate(f"C{i}", type_code=rng.choice(types), region=rng.choice(regions),
+                             due=due, renewal_applied_on=applied)
+        db.session.commit()
+
+        def declare(**values):
+            valid, problems = service.validate(service.SuspensionInput(**values))
+            assert valid is not None, problems.lines()
+            created, _ = service.create(valid, None)
+            db.session.commit()
+            assert_timelines_current()
+            return created
+
+        first = declare(name="A", start="2020-01-24", regions="34,42")
+        declare(name="B", start="2020-04-01", lift="2020-04-20", regions="3401", types="1")
+        declare(name="C", start="2020-02-01", lift="2020-04-30", regions="32", effect="extend_by",
+                extend_by="90d")
+        service.lift(first, D(2020, 2, 25), None)
+        db.session.commit()
+        assert_timelines_current()
+        # B now spans A's holder deadline (2020-04-08): chained certificates move to B.
+        chained = db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)
+                                    .join(Suspension).where(Suspension.name == "B",
+                                                            Certificate.due_on < D(2020, 4, 1)))
+        assert chained > 0
+        b = service.find("B")
+        data = service.input_from(b)
+        data.lift = "2020-04-05"  # no longer spans A's deadline: they go back to A
+        valid, _ = service.validate(data, b)
+        service.update(b, valid, None)
+        db.session.commit()
+        assert_timelines_current()
+        data.lift = "2020-04-20"
+        valid, _ = service.validate(data, b)
+        service.update(b, valid, None)
+        db.session.commit()
+        assert_timelines_current()
+        service.delete(service.find("B"), None)
+        db.session.commit()
+        assert_timelines_current()
+        declare(name="D", start="2020-03-01", regions="", types="2")
+        service.delete(service.find("A"), None)
+        db.session.commit()
+        assert_timelines_current()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -276,12 +276,72 @@ def _windows(*pairs: tuple[dt.date, dt.date | None]) -> Any:
 
 def refresh_for(suspension_id: int | None, *windows: tuple[dt.date, dt.date | None]) -> tuple[int, int]:
     """Recompute the timelines a change of this suspension can touch: (examined, changed)."""
-    from trainer.certificates import timelines
-
     where = _windows(*windows)
     if suspension_id is not None:
         where = sa.or_(where, Certificate.suspension_id == suspension_id)
-    return timelines.refresh_certificates(db.session(), where)
+    return refresh_where(where)
+
+
+def refresh_where(where: Any) -> tuple[int, int]:
+    """``timelines.refresh_certificates`` with a set-based write: the pure rules compute each
+    timeline (``timelines.compute``), and changed rows are written 2,000 at a time with one
+    ``UPDATE … FROM (VALUES …)`` on PostgreSQL instead of one UPDATE per row."""
+    from trainer.certificates import timelines
+
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return timelines.refresh_certificates(session, where)
+    session.flush()
+    context = timelines.load_context(session)
+    table = cast(sa.Table, Certificate.__table__)
+    facts = [table.c.id, table.c.type_code, table.c.region_code, table.c.expires_on,
+             table.c.review_due_on, table.c.revoked_on, table.c.renewal_applied_on]
+    stored = [table.c[name] for name in timelines.TIMELINE_COLUMNS]
+    examined = changed = 0
+    pending: list[tuple[Any, ...]] = []
+    rows = session.execute(sa.select(*facts, *stored).where(where)
+                           .execution_options(yield_per=_REFRESH_BATCH))
+    for row in rows:
+        examined += 1
+        new = timelines.compute(row, context)
+        if any(getattr(row, key) != value for key, value in new.items()):
+            pending.append((row.id, *(new[name] for name in timelines.TIMELINE_COLUMNS)))
+    rows.close()
+    changed = _write_copy(pending)
+    session.expire_all()
+    return examined, changed
+
+
+_REFRESH_BATCH = 5000
+_TIMELINE_SQL_TYPES = {
+    "due_on": "date", "renewal_opens_on": "date", "covered": "boolean", "suspension_id": "integer",
+    "valid_until": "date", "holder_deadline": "date", "exam_deadline": "date",
+    "awaiting_exam_since": "date", "provisional": "boolean",
+}
+
+
+def _write_copy(pending: list[tuple[Any, ...]]) -> int:
+    """PostgreSQL: COPY the new timelines into a temporary table, then one UPDATE … FROM it,
+    inside the caller's transaction."""
+    from trainer.certificates import timelines
+
+    if not pending:
+        return 0
+    names = timelines.TIMELINE_COLUMNS
+    columns = ", ".join(f"{name} {_TIMELINE_SQL_TYPES[name]}" for name in names)
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS new_timeline (id integer, {columns}) "
+                       "ON COMMIT DROP")
+        cursor.execute("TRUNCATE new_timeline")
+        with cursor.copy(f"COPY new_timeline (id, {', '.join(names)}) FROM STDIN") as copy:
+            for row in pending:
+                copy.write_row(row)
+        assignments = ", ".join(f"{name} = n.{name}" for name in names)
+        cursor.execute(f"UPDATE certificates AS c SET {assignments} FROM new_timeline AS n "  # noqa: S608
+                       "WHERE c.id = n.id")
+        cursor.execute("TRUNCATE new_timeline")
+    return len(pending)
 
 
 def _check_rule(suspension: Suspension) -> None:
@@ -334,8 +394,6 @@ def lift(suspension: Suspension, on: dt.date, actor: Any | None) -> tuple[int, i
 
 
 def delete(suspension: Suspension, actor: Any | None) -> tuple[int, int]:
-    from trainer.certificates import timelines
-
     window = (suspension.start_on, suspension.lift_on)
     audit.record(actor, "suspension.delete", "suspension", suspension.id, before=suspension.as_dict())
     # Certificates it applied to (possibly through a chain, with a due date elsewhere) keep
@@ -346,7 +404,7 @@ def delete(suspension: Suspension, actor: Any | None) -> tuple[int, int]:
     db.session.flush()
     where = sa.or_(_windows(window),
                    sa.and_(Certificate.covered, Certificate.suspension_id.is_(None)))
-    return timelines.refresh_certificates(db.session(), where)
+    return refresh_where(where)
 
 
 def find(name: str) -> Suspension | None:
