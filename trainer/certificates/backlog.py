@@ -164,12 +164,16 @@ def verdict_text(result: planner.Plan) -> str:
     if result.feasible:
         return _("Feasible: everyone can be examined by their exam deadline with the sessions "
                  "planned.")
-    return _("Not feasible: %(late)s certificate(s) would be examined after their exam deadline "
+    text = _("Not feasible: %(late)s certificate(s) would be examined after their exam deadline "
              "or not at all. Needed: %(needed)s seat(s) per working day (the sessions offer "
              "%(offered)s; %(extra)s more per working day).",
              late=len(result.late), needed=result.seats_per_working_day,
              offered=f"{result.capacity_per_working_day:.1f}",
              extra=result.extra_seats_per_working_day)
+    if result.overdue:
+        text += " " + _("%(count)s of them are already past their exam deadline: book them first.",
+                        count=len(result.overdue))
+    return text
 
 
 # --- listing -------------------------------------------------------------------------------

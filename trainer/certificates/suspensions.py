@@ -263,20 +263,35 @@ def applying_count(suspension: Suspension) -> int:
 # --- changes -------------------------------------------------------------------------------
 
 
-def _windows(*pairs: tuple[dt.date, dt.date | None]) -> Any:
-    conditions = []
-    for start, lift in pairs:
+@dataclass(frozen=True)
+class Reach:
+    """What a suspension can touch: its window and scope. Certificates outside its scope are
+    never affected by it (chaining also requires the later suspension's scope to match)."""
+
+    start: dt.date
+    lift: dt.date | None
+    regions: tuple[str, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, suspension: Suspension) -> Reach:
+        return cls(suspension.start_on, suspension.lift_on, tuple(suspension.regions or ()),
+                   tuple(suspension.types or ()))
+
+    def condition(self) -> Any:
+        """SQL: due date or holder deadline inside the window, and in scope."""
+        windows = []
         for column in (Certificate.due_on, Certificate.holder_deadline):
-            condition = column >= start
-            if lift is not None:
-                condition = sa.and_(condition, column <= lift)
-            conditions.append(condition)
-    return sa.or_(*conditions)
+            window = column >= self.start
+            if self.lift is not None:
+                window = sa.and_(window, column <= self.lift)
+            windows.append(window)
+        return sa.and_(sa.or_(*windows), scope_condition(list(self.regions), list(self.types)))
 
 
-def refresh_for(suspension_id: int | None, *windows: tuple[dt.date, dt.date | None]) -> tuple[int, int]:
+def refresh_for(suspension_id: int | None, *reaches: Reach) -> tuple[int, int]:
     """Recompute the timelines a change of this suspension can touch: (examined, changed)."""
-    where = _windows(*windows)
+    where = sa.or_(*[reach.condition() for reach in reaches])
     if suspension_id is not None:
         where = sa.or_(where, Certificate.suspension_id == suspension_id)
     return refresh_where(where)
@@ -354,14 +369,14 @@ def create(valid: Valid, actor: Any | None) -> tuple[Suspension, tuple[int, int]
     db.session.add(suspension)
     db.session.flush()
     audit.record(actor, "suspension.create", "suspension", suspension.id, after=suspension.as_dict())
-    counts = refresh_for(suspension.id, (suspension.start_on, suspension.lift_on))
+    counts = refresh_for(suspension.id, Reach.of(suspension))
     return suspension, counts
 
 
 def update(suspension: Suspension, valid: Valid, actor: Any | None,
            action: str = "suspension.update") -> tuple[int, int]:
     before = suspension.as_dict()
-    old_window = (suspension.start_on, suspension.lift_on)
+    old_reach = Reach.of(suspension)
     for key, value in valid.fields().items():
         setattr(suspension, key, value)
     _check_rule(suspension)
@@ -370,7 +385,7 @@ def update(suspension: Suspension, valid: Valid, actor: Any | None,
     changed_before, changed_after = audit.changes(before, suspension.as_dict())
     audit.record(actor, action, "suspension", suspension.id, before=changed_before,
                  after=changed_after)
-    return refresh_for(suspension.id, old_window, (suspension.start_on, suspension.lift_on))
+    return refresh_for(suspension.id, old_reach, Reach.of(suspension))
 
 
 def lift(suspension: Suspension, on: dt.date, actor: Any | None) -> tuple[int, int]:
@@ -383,18 +398,18 @@ def lift(suspension: Suspension, on: dt.date, actor: Any | None) -> tuple[int, i
         raise ValueError(_("The lift date is after the date certificates are extended to "
                            "(%(date)s).", date=suspension.extend_to.isoformat()))
     before = suspension.as_dict()
-    old_window = (suspension.start_on, suspension.lift_on)
+    old_reach = Reach.of(suspension)
     suspension.lift_on = on
     suspension.updated_at = utcnow()
     db.session.flush()
     changed_before, changed_after = audit.changes(before, suspension.as_dict())
     audit.record(actor, "suspension.lift", "suspension", suspension.id, before=changed_before,
                  after=changed_after)
-    return refresh_for(suspension.id, old_window, (suspension.start_on, on))
+    return refresh_for(suspension.id, old_reach, Reach.of(suspension))
 
 
 def delete(suspension: Suspension, actor: Any | None) -> tuple[int, int]:
-    window = (suspension.start_on, suspension.lift_on)
+    reach = Reach.of(suspension)
     audit.record(actor, "suspension.delete", "suspension", suspension.id, before=suspension.as_dict())
     # Certificates it applied to (possibly through a chain, with a due date elsewhere) keep
     # "covered" and lose the reference: that pair marks them for the refresh below.
@@ -402,7 +417,7 @@ def delete(suspension: Suspension, actor: Any | None) -> tuple[int, int]:
                        .values(suspension_id=None))
     db.session.delete(suspension)
     db.session.flush()
-    where = sa.or_(_windows(window),
+    where = sa.or_(reach.condition(),
                    sa.and_(Certificate.covered, Certificate.suspension_id.is_(None)))
     return refresh_where(where)
 
