@@ -22,7 +22,8 @@ GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.certificates.cl
                      "trainer.certificates.backlog_cli:backlog",
                      "trainer.certificates.backlog_cli:certificates"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.certificates.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.certificates.cli:load_demo",
+                           "trainer.certificates.backlog_cli:load_demo"]
 
 
 def _create_app() -> Flask:

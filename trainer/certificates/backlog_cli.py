@@ -170,3 +170,24 @@ def remind(today: str, no_send: bool) -> None:
     sent = reminders.send_pending()
     db.session.commit()
     click.echo(f"Sent {sent.sent}, failed {sent.failed}, still pending {sent.pending}.")
+
+
+def load_demo() -> list[str]:
+    """``trainer demo``: a few exam sessions in the coming weeks, so the demo suspension's
+    backlog can be planned at once. Idempotent (only when there is no session yet)."""
+    import sqlalchemy as sa
+
+    from trainer.certificates.backlog_models import ExamSession
+    from trainer.clock import today
+    from trainer.db import db
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(ExamSession)):
+        return ["Exam sessions exist already; none added."]
+    start = today()
+    for days, place, capacity in [(7, "合肥市安全生产考试点", 20), (14, None, 50),
+                                  (21, "芜湖市安全生产考试点", 20)]:
+        db.session.add(ExamSession(day=start + dt.timedelta(days=days), place=place,
+                                   capacity=capacity, type_codes=[], region_selector="34",
+                                   notes="demo"))
+    db.session.commit()
+    return ["Added 3 demo exam sessions (Anhui) for the backlog planner."]
