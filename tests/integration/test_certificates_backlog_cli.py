@@ -283,3 +283,72 @@ def test_targeted_refresh_keeps_every_timeline_current(app, catalogue):
         service.delete(service.find("A"), None)
         db.session.commit()
         assert_timelines_current()
+
+
+def test_senders_behind_the_interface(app, runner, catalogue, people, monkeypatch, caplog):
+    import logging
+
+    from trainer.certificates import reminders
+
+    with app.app_context():
+        make_certificate("S-1", due=D(2026, 6, 30), holder_user_id=people["worker"],
+                         employer_id=people["acme_id"])
+        db.session.commit()
+    monkeypatch.setitem(app.config, "REMINDER_SMS_SENDER", "sms_log_stub")
+    monkeypatch.setitem(app.config, "REMINDER_EMAIL_SENDER", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    with caplog.at_level(logging.INFO, logger="trainer.certificates.reminders"):
+        result = invoke(runner, "certificates", "remind", "--today", "2026-06-25")
+    # The worker's SMS goes to the log stub; the employer admin has no e-mail address on file,
+    # so the e-mail fails and stays pending for the next run (up to 5 attempts).
+    assert "Sent 1, failed 1, still pending 1." in result.output
+    assert "SMS stub (not sent) to 13800000001" in caplog.text
+    with app.app_context():
+        row = db.session.scalar(sa.select(ReminderOutbox).where(ReminderOutbox.channel == "email"))
+        assert row.sent_at is None and row.attempts == 1 and "no e-mail address" in row.last_error
+        for _ in range(5):
+            reminders.send_pending(D(2026, 6, 25))
+        db.session.commit()
+        row = db.session.scalar(sa.select(ReminderOutbox).where(ReminderOutbox.channel == "email"))
+        assert row.attempts == reminders.MAX_ATTEMPTS
+        assert isinstance(reminders.sender_for("sms"), reminders.SmsLogStub)
+        assert isinstance(reminders.sender_for("email"), reminders.SmtpEmailSender)
+    monkeypatch.setitem(app.config, "REMINDER_EMAIL_SENDER", "console")
+    with app.app_context():
+        assert isinstance(reminders.sender_for("email"), reminders.ConsoleSender)
+
+
+def test_stages_are_a_setting(app, runner, catalogue, people, monkeypatch):
+    with app.app_context():
+        make_certificate("ST-1", due=D(2026, 6, 30), holder_user_id=people["worker"])
+        db.session.commit()
+    monkeypatch.setitem(app.config, "REMINDER_STAGES", "14,3")
+    quiet = invoke(runner, "certificates", "remind", "--today", "2026-06-01", "--no-send")
+    assert "0 enqueued for 0 certificate(s)" in quiet.output
+    due = invoke(runner, "certificates", "remind", "--today", "2026-06-20", "--no-send")
+    assert "1 enqueued for 1 certificate(s)" in due.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(ReminderOutbox.stage)) == 14
+
+
+def test_exam_passed_signal_marks_the_booking(app, runner, catalogue, people):
+    from trainer import signals
+
+    with app.app_context():
+        make_certificate("AH", holder_user_id=people["worker"])
+        db.session.commit()
+    invoke(runner, "suspensions", "add", "--name", "Anhui", "--start", "2020-01-24",
+           "--lift", "2020-02-25", "--regions", "34")
+    with app.app_context():
+        db.session.add(ExamSession(day=D(2020, 3, 10), place="X", capacity=3, type_codes=[],
+                                   region_selector=""))
+        db.session.commit()
+    invoke(runner, "backlog", "plan", "--suspension", "Anhui", "--today", "2020-03-01")
+    with app.app_context():
+        signals.exam_passed.send(app, user_id=people["worker"], certificate_type="1.2",
+                                 passed_on=D(2020, 3, 10), attempt_id=1, score=90)
+        db.session.commit()
+        booking = db.session.scalar(sa.select(BacklogBooking))
+        assert (booking.state, booking.result_on) == ("passed", D(2020, 3, 10))
+    summary = invoke(runner, "backlog", "plan", "--suspension", "Anhui", "--today", "2020-03-11")
+    assert "1 examined, 0 to examine" in summary.output

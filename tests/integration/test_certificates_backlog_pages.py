@@ -241,3 +241,30 @@ def test_pages_in_chinese(app, client, setup):
 def test_message_text_languages(app, setup):
     with app.app_context():
         assert reminders.kinds_label("due") == "Due date"
+
+
+def test_backlog_shows_review_hours_from_courses(app, client, setup, monkeypatch):
+    """Hours come from trainer.courses.hours.credited_hours (the courses area's helper)."""
+    import sys
+    import types
+    from decimal import Decimal
+
+    calls = []
+
+    def credited_hours(user_id, type_code, purpose=None, since=None):
+        calls.append((user_id, type_code, purpose, since))
+        return Decimal("6.5")
+
+    fake = types.ModuleType("trainer.courses.hours")
+    fake.credited_hours = credited_hours
+    monkeypatch.setitem(sys.modules, "trainer.courses.hours", fake)
+    with app.app_context():
+        from trainer.certificates.models import CertificateType
+
+        db.session.get(CertificateType, "1.2").review_hours = Decimal("8")
+        db.session.commit()
+    admin(client, setup)
+    client.post_form("/admin/suspensions/new", {**ANHUI, "lift": "2020-02-25"})
+    page = client.get(f"/admin/backlog/{suspension(app).id}").get_data(as_text=True)
+    assert "Review hours: 6.5 / 8.0" in page
+    assert (setup["worker"], "1.2", "review", D(2019, 2, 10)) in calls
