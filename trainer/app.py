@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
+    "trainer.courses.views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
