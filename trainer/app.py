@@ -21,6 +21,7 @@ BLUEPRINTS = [
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
     "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

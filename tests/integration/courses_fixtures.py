@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -26,3 +27,24 @@ def demo_course(app: Any, people: dict[str, Any]) -> dict[str, Any]:
                "media": {lesson.id: lesson.media_path for lesson in course.active_lessons}}
         db.session.commit()
     return out
+
+
+class FakeClock:
+    """Moves the courses area's clock by hand (reports are judged against wall-clock time)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
+    for module in ("trainer.courses.api", "trainer.courses.services", "trainer.courses.views"):
+        monkeypatch.setattr(f"{module}.utcnow", fake, raising=False)
+    return fake

@@ -205,3 +205,92 @@ def credit_hours(user_id: int, lesson: Lesson) -> TrainingHours | None:
         hours=Decimal(lesson.hours), certificate_types=list(course.certificate_types or []),
         purpose=course.purpose or "")
     return row
+
+
+@dataclass
+class ReportResult:
+    outcome: rules.Outcome
+    progress: LessonProgress
+    credited: TrainingHours | None
+
+
+def live_offset(lesson: Lesson, now: dt.datetime) -> float | None:
+    state = rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now)
+    return state.offset if state.phase == rules.LIVE else None
+
+
+def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], position: float,
+                    now: dt.datetime | None = None) -> ReportResult:
+    """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once."""
+    now = now or utcnow()
+    row = db.session.scalar(sa.select(LessonProgress).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id
+    ).with_for_update())
+    if row is None:
+        row = open_progress(user.id, lesson)
+    state = rules.WatchState(
+        segments=tuple((float(a), float(b)) for a, b in row.segments or []),
+        furthest=row.furthest_position or 0.0, completed=row.completed_at is not None)
+    outcome = rules.evaluate_report(
+        state, rules.Report(tuple(segments), position),
+        duration=lesson.duration_seconds, threshold=lesson.completion_threshold,
+        no_skip=lesson.no_skip, anchor=row.last_report_at or row.created_at, now=now,
+        live_offset=live_offset(lesson, now))
+    credited = None
+    if outcome.accepted:
+        row.segments = [[round(a, 3), round(b, 3)] for a, b in outcome.segments]
+        row.watched_seconds = round(outcome.watched_seconds, 3)
+        row.furthest_position = round(outcome.furthest, 3)
+        row.last_position = round(outcome.position, 3)
+        row.last_report_at = now
+        if outcome.newly_completed:
+            row.completed_at = now
+        if outcome.completed and user.role == "worker" \
+                and is_enrolled(user.id, lesson.course_id):
+            credited = credit_hours(user.id, lesson)
+        db.session.flush()
+    return ReportResult(outcome, row, credited)
+
+
+def progress_json(lesson: Lesson, row: LessonProgress | None,
+                  now: dt.datetime | None = None) -> dict[str, object]:
+    """What the player needs: where to resume, what counts, and the premiere clock."""
+    now = now or utcnow()
+    premiere = rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now)
+    watched = row.watched_seconds if row else 0.0
+    furthest = row.furthest_position if row else 0.0
+    last = row.last_position if row else 0.0
+    return {
+        "lesson_id": lesson.id,
+        "duration": lesson.duration_seconds,
+        "threshold": lesson.completion_threshold,
+        "no_skip": lesson.no_skip,
+        "segments": [list(s) for s in (row.segments if row else [])],
+        "watched_seconds": watched,
+        "watched_share": round(min(1.0, watched / lesson.duration_seconds), 4),
+        "furthest_position": furthest,
+        "last_position": last,
+        "resume_position": rules.resume_position(last, furthest, lesson.duration_seconds,
+                                                 lesson.no_skip),
+        "completed": bool(row and row.completed_at),
+        "completed_at": row.completed_at.isoformat() if row and row.completed_at else None,
+        "hours": str(lesson.hours),
+        "premiere": {"phase": premiere.phase,
+                     "at": lesson.premiere_at.isoformat() if lesson.premiere_at else None,
+                     "seconds_until": round(premiere.seconds_until, 3),
+                     "offset": round(premiere.offset, 3)},
+        "server_time": now.isoformat(),
+        "report_interval": 15,
+    }
+
+
+def count_visit(lesson: Lesson) -> None:
+    db.session.execute(sa.update(Lesson).where(Lesson.id == lesson.id)
+                       .values(visits=Lesson.visits + 1))
+
+
+def live_viewers(lesson_id: int, now: dt.datetime | None = None) -> int:
+    now = now or utcnow()
+    since = now - dt.timedelta(seconds=rules.LIVE_WINDOW_SECONDS)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress).where(
+        LessonProgress.lesson_id == lesson_id, LessonProgress.last_report_at >= since)) or 0
