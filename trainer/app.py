@@ -21,6 +21,8 @@ BLUEPRINTS = [
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
     "trainer.certificates.views:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
