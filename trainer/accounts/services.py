@@ -80,15 +80,19 @@ def dummy_hash() -> str:
 
 
 def authenticate(login: str, password: str, address: str | None) -> User | None:
-    """The user for these credentials, None when wrong; raises LoginLocked when rate limited."""
-    if ratelimit.is_locked(login, address):
+    """The user for these credentials, None when wrong; raises LoginLocked when rate limited.
+
+    The attempt is counted before the password is checked (see ratelimit), so parallel
+    guesses cannot all slip in under the limit.
+    """
+    attempt = ratelimit.begin(login, address)
+    if attempt is None:
         raise LoginLocked()
     user = find_by_login(login)
     ok = check_password_hash(user.password_hash if user else dummy_hash(), password)
     if not ok or user is None or not user.active:
-        ratelimit.record_failure(login, address)
-        return None
-    ratelimit.record_success(login)
+        return None  # the attempt stays counted: a failure
+    ratelimit.succeeded(attempt)
     return user
 
 
