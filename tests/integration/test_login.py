@@ -1,5 +1,7 @@
+import contextlib
 import subprocess
 import sys
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -235,16 +237,32 @@ def test_other_spellings_of_a_number_share_its_limit(app, client, people, login_
     assert attempt("13800000001", PASSWORD).status_code == 429
 
 
-def test_an_over_long_login_is_refused_before_any_lookup(app, client, people):
+def test_an_over_long_login_is_refused_before_any_lookup(app, client, people, monkeypatch):
     # Padding inside the number still matched the phone user, but made a rate-limit key
     # longer than its column: a 500 on PostgreSQL and nothing counted.
+    from trainer.accounts import services
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("an over-long login must not reach authenticate")
+
+    monkeypatch.setattr(services, "authenticate", no_lookup)
     padded = "138" + " " * 250 + "00000001"
-    response = client.post("/api/v1/tokens", json={"login": padded, "password": "wrong-1234"})
+    response = client.post("/api/v1/tokens", json={"login": padded, "password": "wrong-1234"},
+                           headers={"Accept-Language": "en"})
     assert response.status_code == 400 and response.json["error"]["code"] == "invalid"
+    assert "at most 60 characters" in response.json["error"]["message"]
     response = client.post("/api/v1/tokens", json={"login": "teacher", "password": "x" * 201})
     assert response.status_code == 400
-    assert client.post_form("/login", {"login": padded, "password": "wrong-1234"}
-                            ).status_code == 400
+    response = client.post_form("/login", {"login": padded, "password": "wrong-1234"},
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert ("A mobile number or username has at most 60 characters."
+            in response.get_data(as_text=True))
+    response = client.post_form("/login", {"login": padded, "password": "wrong-1234"},
+                                headers={"Accept-Language": "zh-CN"})
+    assert "最多 60 个字符" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
 
 
 def test_parallel_attempts_cannot_exceed_the_limit(app, people, login_store, monkeypatch):
@@ -258,10 +276,8 @@ def test_parallel_attempts_cannot_exceed_the_limit(app, people, login_store, mon
         checked.append(password)
         if len(checked) == 1:  # ten more guesses arrive while the first is being checked
             for n in range(10):
-                try:
+                with contextlib.suppress(services.LoginLocked):
                     services.authenticate("teacher", f"guess-{n}", "10.0.0.7")
-                except services.LoginLocked:
-                    pass
         return real_check(hashed, password)
 
     monkeypatch.setattr(services, "check_password_hash", slow_check)
@@ -306,3 +322,56 @@ def test_refused_attempts_do_not_extend_the_lock(app, people, login_store):
                 services.authenticate("teacher", PASSWORD, "10.0.0.6")
         window = app.config["LOGIN_WINDOW_SECONDS"]
         assert ratelimit.store().count(ratelimit.login_key("teacher"), window) == limit
+
+
+def test_parallel_guesses_from_threads_cannot_exceed_the_limit(app, people, login_store,
+                                                               monkeypatch):
+    """Many requests at once (threads, each with its own session): at most the limit of
+    passwords are checked, and the right password is refused afterwards."""
+    import threading
+
+    from trainer.accounts import services
+
+    real_check = services.check_password_hash
+    checked = []
+    guard = threading.Lock()
+
+    def slow_check(hashed, password):
+        with guard:
+            checked.append(password)
+        time.sleep(0.05)  # every thread is in here at once
+        return real_check(hashed, password)
+
+    monkeypatch.setattr(services, "check_password_hash", slow_check)
+    threads_n = 3 * app.config["LOGIN_MAX_FAILURES"]
+    start = threading.Barrier(threads_n)
+    outcomes = []
+
+    def guess(n):
+        with app.app_context():
+            start.wait()
+            try:
+                outcomes.append(services.authenticate(" Teacher", f"guess-{n}", f"10.0.1.{n}"))
+            except services.LoginLocked:
+                outcomes.append("locked")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(outcomes) == threads_n
+    assert len(checked) <= app.config["LOGIN_MAX_FAILURES"]  # 0 when all counted at once
+    assert outcomes.count("locked") == threads_n - len(checked)
+    # However the race went, guessing on finds the lock after exactly the limit of checks.
+    with app.app_context():
+        for n in range(threads_n):
+            try:
+                assert services.authenticate("teacher", f"later-{n}", "10.0.2.1") is None
+            except services.LoginLocked:
+                break
+        assert len(checked) == app.config["LOGIN_MAX_FAILURES"]
+        with pytest.raises(services.LoginLocked):
+            services.authenticate("teacher", PASSWORD, "10.0.2.1")

@@ -23,9 +23,10 @@ import datetime as dt
 import hashlib
 import ipaddress
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -82,9 +83,7 @@ class RedisStore:
     """A sorted set of attempt timestamps per key, trimmed to the window."""
 
     def __init__(self, url: str) -> None:
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=2)
+        self.redis = _redis_client(url)
 
     def _key(self, key: str) -> str:
         return f"trainer:login-failures:{key}"
@@ -113,6 +112,21 @@ class RedisStore:
 
     def clear(self, key: str) -> None:
         self.redis.delete(self._key(key))
+
+
+_REDIS_CLIENTS: dict[str, Any] = {}
+_REDIS_LOCK = threading.Lock()
+
+
+def _redis_client(url: str) -> Any:
+    """One client (and connection pool) per URL and process, not a new one per log-in."""
+    with _REDIS_LOCK:
+        client = _REDIS_CLIENTS.get(url)
+        if client is None:
+            import redis
+
+            client = _REDIS_CLIENTS[url] = redis.Redis.from_url(url, socket_timeout=2)
+        return client
 
 
 def store() -> AttemptStore:
