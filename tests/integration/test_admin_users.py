@@ -325,3 +325,22 @@ def test_the_database_refuses_usernames_that_differ_only_in_case(app, people):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_case_variant_username_that_races_past_the_checks_is_a_clear_409(app, client, people,
+                                                                          monkeypatch):
+    """Two admins create "Newbie" and "NEWBIE" at once: both pass the check, the unique index
+    on lower(username) refuses the second; the answer is a clear conflict, not a 500."""
+    from trainer.accounts import services
+
+    client.login("admin")
+    monkeypatch.setattr(services, "uniqueness_errors", lambda valid, exclude_id=None: [])
+    before = count_users(app)
+    response = client.post_form("/admin/users/new", {"name": "Twin", "username": "TEACHER",
+                                                     "role": "instructor"}, headers=EN)
+    assert response.status_code == 409
+    assert "Nothing was changed" in response.get_data(as_text=True)
+    response = client.post("/api/v1/users", json={"name": "Twin", "username": "Teacher"},
+                           headers={**EN, "X-CSRFToken": client.csrf("/")})
+    assert response.status_code == 409 and response.json["error"]["code"] == "conflict"
+    assert count_users(app) == before
