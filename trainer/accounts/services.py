@@ -104,6 +104,9 @@ def set_password(user: User, password: str) -> None:
         raise AccountError("password", _l("The password must contain letters and digits."))
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    # A new password ends every other way in: sessions (the password stamp in the session id)
+    # and API tokens, which someone who knew the old password may have issued.
+    revoke_user_tokens(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -132,6 +135,20 @@ def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     db.session.add(row)
     db.session.flush()
     return row, token
+
+
+def revoke_user_tokens(user: User) -> int:
+    """Revoke every live API token of this user; returns how many."""
+    if user.id is None:
+        return 0
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke_token(row: ApiToken) -> None:

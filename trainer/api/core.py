@@ -51,6 +51,11 @@ def create_token() -> Any:
         return api_error(429, _("Too many wrong attempts. Please wait 15 minutes."))
     if user is None:
         return api_error(401, _("Wrong login or password."), "invalid_credentials")
+    if user.must_change_password:
+        # The password was set by an admin (new account or reset): its owner chooses their
+        # own on the website before any token is issued with it.
+        return api_error(403, _("Please log in on the website and choose your own password "
+                                "first; then ask for a token."), "password_change_required")
     name = data["name"] if isinstance(data.get("name"), str) else ""
     row, token = services.issue_token(user, name)
     db.session.commit()
