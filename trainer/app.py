@@ -22,6 +22,8 @@ BLUEPRINTS = [
     "trainer.api.core:bp",
     "trainer.certificates.backlog_views:bp",
     "trainer.certificates.views:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

@@ -1,7 +1,7 @@
 """certificates: catalogue (seeded), certificates, suspensions, calendar overrides
 
 Revision ID: 0006_certificates
-Revises: 0004_questions
+Revises: 0005_courses
 Create Date: 2026-11-23 11:00:00
 
 """
@@ -13,7 +13,7 @@ from trainer.certificates.catalogue import catalogue_rows
 
 # revision identifiers, used by Alembic.
 revision = '0006_certificates'
-down_revision = '0004_questions'
+down_revision = '0005_courses'
 branch_labels = None
 depends_on = None
 

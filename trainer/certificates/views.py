@@ -29,7 +29,7 @@ from trainer.accounts.models import Employer
 from trainer.accounts.rules import Role
 from trainer.audit import services as audit
 from trainer.auth import ADMINS, public, require
-from trainer.certificates import dashboard, export, queries, services, timelines
+from trainer.certificates import dashboard, export, issuing, queries, services, timelines
 from trainer.certificates.forms import CertificateTypeForm, VerifyForm
 from trainer.certificates.models import Certificate, CertificateType, Suspension
 from trainer.clock import today, utcnow
@@ -37,6 +37,8 @@ from trainer.db import db
 from trainer.i18n import select_locale
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
+# A formal exam pass issues or renews a certificate (trainer.signals.exam_passed).
+bp.record_once(lambda state: issuing.init_app(state.app))
 
 PAGE_SIZE = 50
 
