@@ -77,8 +77,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_reminder_outbox_recipient_id'), ['recipient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reminder_outbox_sent_at'), ['sent_at'], unique=False)
 
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index('ix_certificates_holder_deadline', ['holder_deadline'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificates_holder_deadline')
+
     with op.batch_alter_table('reminder_outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reminder_outbox_sent_at'))
         batch_op.drop_index(batch_op.f('ix_reminder_outbox_recipient_id'))
