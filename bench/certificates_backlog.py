@@ -117,23 +117,23 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="PostgreSQL URL (emptied!)")
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--planner-items", type=int, default=100_000)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the register of a previous run (skip generation and setup)")
     args = parser.parse_args()
     print("command:", " ".join(sys.argv))
 
     bench_planner(args.planner_items)
 
+    import sqlalchemy as sa
+
     from trainer import create_app
     from trainer.certificates import backlog, services, suspensions
-    from trainer.certificates.backlog_models import ExamSession
+    from trainer.certificates.backlog_models import BacklogBooking, ExamSession
+    from trainer.certificates.models import Certificate
     from trainer.db import db
 
     app = create_app({"DATABASE_URL": args.database, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
-        timed("reset schema", lambda: (db.drop_all(), db.create_all()))
-        services.ensure_catalogue(db.session)
-        db.session.commit()
-        timed(f"generate {args.n:,} certificates (COPY, not a target)", lambda: generate(args.n))
-
         def declare(values: dict[str, str]) -> Any:
             data = suspensions.SuspensionInput(**values)
             valid, problems = suspensions.validate(data)
@@ -142,8 +142,25 @@ def main() -> None:
             db.session.commit()
             return created
 
-        for values in EXISTING:
-            timed(f"  setup: declare {values['name']}", lambda v=values: declare(v))
+        if args.reuse:
+            for name in ("Hubei and Anhui Level I 2022", "Hubei ongoing 2026"):
+                old = suspensions.find(name)
+                if old is not None:
+                    timed(f"  setup: delete {name} of the previous run",
+                          lambda o=old: (suspensions.delete(o, None), db.session.commit()))
+            db.session.execute(sa.delete(BacklogBooking))
+            db.session.execute(sa.delete(ExamSession))
+            db.session.commit()
+        else:
+            timed("reset schema", lambda: (db.drop_all(), db.create_all()))
+            services.ensure_catalogue(db.session)
+            db.session.commit()
+            timed(f"generate {args.n:,} certificates (COPY, not a target)", lambda: generate(args.n))
+            for values in EXISTING:
+                timed(f"  setup: declare {values['name']}", lambda v=values: declare(v))
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
+        print(f"register: {total:,} certificates, "
+              f"{len(suspensions.all_suspensions())} suspensions")
 
         new = dict(name="Hubei and Anhui Level I 2022", start="2022-03-01", lift="2022-05-31",
                    regions="42,34")
