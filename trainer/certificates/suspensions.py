@@ -352,6 +352,7 @@ def _write_copy(pending: list[tuple[Any, ...]]) -> int:
         with cursor.copy(f"COPY new_timeline (id, {', '.join(names)}) FROM STDIN") as copy:
             for row in pending:
                 copy.write_row(row)
+        cursor.execute("ANALYZE new_timeline")
         assignments = ", ".join(f"{name} = n.{name}" for name in names)
         cursor.execute(f"UPDATE certificates AS c SET {assignments} FROM new_timeline AS n "  # noqa: S608
                        "WHERE c.id = n.id")
