@@ -6,7 +6,9 @@ A certificate has up to three dates a holder must act by, each a reminder *kind*
   and no renewal applied for;
 - ``holder_deadline``: the backlog's holder deadline T (train and apply for the exam), while
   the holder has not applied;
-- ``exam_deadline``: the backlog's exam deadline E, while the exam is not passed.
+- ``exam_deadline``: the backlog's exam deadline E, once the holder has applied (before that
+  the holder deadline is what they must act on; after a missed T the certificate has lapsed)
+  and while the exam is not passed.
 
 Each kind is reminded at *stages* (days before the date: 90, 60, 30 and 7 by default, a
 setting, never a constant in the rules). A stage is due on or after ``date - stage`` and up to
@@ -112,7 +114,7 @@ def reminders_due(
         dates.append((ReminderKind.DUE, subject.due_on))
     if subject.holder_deadline is not None and not subject.applied and not subject.exam_passed:
         dates.append((ReminderKind.HOLDER_DEADLINE, subject.holder_deadline))
-    if subject.exam_deadline is not None and not subject.exam_passed:
+    if subject.exam_deadline is not None and subject.applied and not subject.exam_passed:
         dates.append((ReminderKind.EXAM_DEADLINE, subject.exam_deadline))
     found: list[DueReminder] = []
     for kind, deadline in dates:

@@ -37,6 +37,7 @@ from trainer.db import db
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+_IN_QUEUE = (BookingState.APPLIED, BookingState.BOOKED, BookingState.FAILED)
 _CHUNK = 5000
 
 
@@ -99,7 +100,8 @@ def enqueue_due(today: dt.date) -> EnqueueResult:
         subject = reminder_rules.ReminderSubject(
             certificate_id=row.id, due_on=row.due_on,
             renewal_applied=row.renewal_applied_on is not None,
-            holder_deadline=row.holder_deadline, applied=row.renewal_applied_on is not None,
+            holder_deadline=row.holder_deadline,
+            applied=row.renewal_applied_on is not None or row.state in _IN_QUEUE,
             exam_deadline=row.exam_deadline, exam_passed=row.state == BookingState.PASSED)
         due = reminder_rules.reminders_due(subject, today, chosen)
         if not due:
