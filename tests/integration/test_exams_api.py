@@ -14,6 +14,7 @@ from tests.integration.exams_helpers import (
     correct_shown,
     create_exam,
     make_bank,
+    new_client,
     wrong_shown,
 )
 from trainer.clock import utcnow
@@ -62,7 +63,7 @@ def passes(app) -> list[dict[str, Any]]:
 
 
 def as_instructor_make_exam(app, people, **fields: Any) -> int:
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["instructor_login"])
     return create_exam(client, headers, **fields)
 
@@ -101,11 +102,11 @@ def test_instructor_creates_an_exam_and_workers_cannot(app, client, people, bank
     assert response.status_code == 201
     body = response.get_json()
     assert body["id"] and body["certificate_type"] == "1.2" and body["time_limit_seconds"] == 1
-    worker = app.test_client()
+    worker = new_client(app)
     worker_headers = api_login(worker, people["worker_login"])
     refused = worker.post("/api/v1/exams", headers=worker_headers, json={"title": "x"})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
-    assert app.test_client().post("/api/v1/exams", json={}).status_code == 401
+    assert new_client(app).post("/api/v1/exams", json={}).status_code == 401
 
 
 @pytest.mark.parametrize("fields, field", [
@@ -139,7 +140,7 @@ def test_blueprint_exam(app, client, people, bank):
         {"type": "true_false", "count": 4, "points": 10},
         {"type": "single", "category": "电工", "count": 4, "points": 10},
         {"type": "multiple", "count": 2, "points": 10}])
-    worker = app.test_client()
+    worker = new_client(app)
     wh = api_login(worker, people["worker_login"])
     attempt = start(worker, wh, exam_id)
     assert [q["type"] for q in attempt["questions"]] == (
@@ -179,7 +180,7 @@ def test_instructors_cannot_start_and_unknown_exams_are_404(app, client, people,
     exam_id = as_instructor_make_exam(app, people)
     headers = api_login(client, people["instructor_login"])
     assert client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers).status_code == 403
-    worker = app.test_client()
+    worker = new_client(app)
     wh = api_login(worker, people["worker_login"])
     missing = worker.post("/api/v1/exams/999999/attempts", headers=wh)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
@@ -286,12 +287,12 @@ def test_another_users_attempt_is_404_except_to_admins(app, client, people, bank
     qid = attempt["questions"][0]["id"]
     url = f"/api/v1/attempts/{attempt['attempt_id']}"
     for persona in ("other_worker", "instructor", "other_safety", "safety"):
-        other = app.test_client()
+        other = new_client(app)
         oh = api_login(other, people[persona + "_login"])
         assert other.get(url).status_code == 404, persona
         assert put(other, oh, attempt, qid, True).status_code == 404, persona
         assert other.post(url + "/submit", headers=oh).status_code == 404, persona
-    admin = app.test_client()
+    admin = new_client(app)
     ah = api_login(admin, people["admin_login"])
     assert admin.get(url).status_code == 200
     assert put(admin, ah, attempt, qid, True).status_code == 404  # admins look, never answer
@@ -439,7 +440,7 @@ def test_practice_gives_feedback_unlimited_attempts_and_fills_the_wrong_book(
     with app.app_context():
         assert qid not in {e.question_id for e in services.wrong_book(people["worker"])}
     assert client.post(url, json={"response": "zz"}, headers=headers).status_code == 422
-    other = app.test_client()
+    other = new_client(app)
     oh = api_login(other, people["other_worker_login"])
     assert other.post(url, json={"response": answer}, headers=oh).status_code == 404
 
@@ -465,7 +466,7 @@ def test_close_overdue_command_is_idempotent(app, client, people, bank, runner):
 
 def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
     answer_all(client, headers, attempt, right=10)
@@ -475,7 +476,7 @@ def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
     results: list[Any] = []
 
     def submit() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = tab.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
@@ -496,14 +497,14 @@ def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
 
 def test_two_simultaneous_starts_create_one_attempt(app, people, bank):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     cookie = client.get_cookie("session")
     barrier = threading.Barrier(2)
     results: list[Any] = []
 
     def go() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = tab.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
@@ -522,7 +523,7 @@ def test_two_simultaneous_starts_create_one_attempt(app, people, bank):
 
 def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
     cookie = client.get_cookie("session")
@@ -530,7 +531,7 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
     acknowledged: list[int] = []
 
     def save(question: dict[str, Any]) -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = put(tab, headers, attempt, question["id"], correct_shown(question))
@@ -539,7 +540,7 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
             acknowledged.append(question["id"])
 
     def submit() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         tab.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)

@@ -13,6 +13,7 @@ from tests.integration.exams_helpers import (
     correct_shown,
     create_exam,
     make_bank,
+    new_client,
     wrong_shown,
 )
 from trainer.db import db
@@ -23,7 +24,7 @@ from trainer.questions.models import QuestionBank
 def setup_exam(app, people, **fields: Any) -> int:
     with app.app_context():
         make_bank()
-    staff = app.test_client()
+    staff = new_client(app)
     return create_exam(staff, api_login(staff, people["instructor_login"]), **fields)
 
 
@@ -70,10 +71,10 @@ def test_result_page_shows_score_verdict_and_review(app, client, people):
     assert page.count('data-testid="review-item"') == 10
     assert "解析" in page
     assert 'data-testid="again"' in page  # the make-up is open after a fail
-    other = app.test_client()
+    other = new_client(app)
     other.login(people["other_worker_login"])
     assert other.get(f"/exams/attempts/{attempt['attempt_id']}/result").status_code == 404
-    admin = app.test_client()
+    admin = new_client(app)
     admin.login(people["admin_login"])
     assert admin.get(f"/exams/attempts/{attempt['attempt_id']}/result").status_code == 200
 
@@ -174,7 +175,7 @@ def test_workers_cannot_manage_and_instructors_cannot_start(app, client, people)
     client.login(people["worker_login"])
     assert client.get("/exams/manage").status_code == 403
     assert client.get("/exams/new").status_code == 403
-    staff = app.test_client()
+    staff = new_client(app)
     staff.login(people["instructor_login"])
     assert staff.post_form(f"/exams/{exam_id}/start").status_code == 403
     with app.app_context():

@@ -155,6 +155,7 @@
     var box = el("div", "question");
     box.setAttribute("data-question-id", String(q.id));
     box.setAttribute("data-testid", "question");
+    box.setAttribute("data-type", q.type);
     box.appendChild(el("p", "muted", fmt(S.question_of, {n: current + 1, total: questions.length})
                                      + " · " + fmt(S.points, {points: +q.points.toFixed(2)})));
     box.appendChild(el("p", "stem", q.stem));
