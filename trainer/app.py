@@ -20,6 +20,8 @@ BLUEPRINTS = [
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
 ]

@@ -15,9 +15,10 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
-GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.exams.cli:exams"]
+GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:courses",
+                     "trainer.exams.cli:exams"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo"]
 
 
 def _create_app() -> Flask:
