@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.courses_fixtures import demo_course  # noqa: F401  (fixture)
 from tests.integration.exams_helpers import (
     api_login,
     correct_shown,
@@ -557,3 +558,44 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
         graded = {q.question_id for q in row.questions if q.correct}
         assert graded == set(acknowledged)  # every acknowledged answer was graded
         assert row.score == pytest.approx(10 * len(acknowledged))
+
+
+# --- prerequisite course (trainer.courses.hours.course_completed) ------------------------
+
+
+def complete_course(app, people, course: dict[str, Any], when: dt.datetime) -> None:
+    from trainer.courses.models import LessonProgress
+
+    with app.app_context():
+        for lesson_id in course["lessons"]:
+            row = db.session.scalar(sa.select(LessonProgress).where(
+                LessonProgress.user_id == people["worker"], LessonProgress.lesson_id == lesson_id))
+            if row is None:
+                row = LessonProgress(user_id=people["worker"], lesson_id=lesson_id)
+                db.session.add(row)
+            row.completed_at = when
+        db.session.commit()
+
+
+def test_prerequisite_course_and_retraining_after_a_failed_make_up(
+        app, client, people, bank, clock, demo_course):  # noqa: F811  (fixture)
+    exam_id = as_instructor_make_exam(app, people, prerequisite_course=demo_course["course_key"])
+    headers = api_login(client, people["worker_login"])
+    refused = client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["details"]["reason"] == "prerequisite"
+    complete_course(app, people, demo_course, clock.now - dt.timedelta(days=1))
+    for _sitting_attempt in range(2):
+        attempt = start(client, headers, exam_id)
+        client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+    clock.advance(60)
+    retrain = client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
+    assert retrain.get_json()["error"]["details"]["reason"] == "retrain"
+    # Completing the course again (every lesson after the failed make-up) opens a new pair.
+    complete_course(app, people, demo_course, clock.now)
+    clock.advance(60)
+    again = start(client, headers, exam_id)
+    assert again["number"] == 3
+    client.post(f"/api/v1/attempts/{again['attempt_id']}/submit", headers=headers)
+    exams = client.get("/api/v1/exams").get_json()["exams"]
+    assert exams[0]["reason"] == "make_up" and exams[0]["attempts_left"] == 1

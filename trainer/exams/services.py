@@ -258,26 +258,24 @@ def user_attempts(exam_id: int, user_id: int) -> list[ExamAttempt]:
         .order_by(ExamAttempt.number)))
 
 
-def course_completions(user_id: int, course_key: str | None) -> list[dt.datetime]:
-    """When the worker completed the course (the courses area answers; none without it)."""
+def course_completions(user_id: int, course_key: str | None,
+                       attempts: Sequence[ExamAttempt] = ()) -> list[dt.datetime]:
+    """Moments the rules can compare with attempts: one entry when the worker completed the
+    course at all, and one just after the last closed attempt when they completed it (every
+    lesson) again since then. The courses area answers (trainer.courses.hours)."""
     if not course_key:
         return []
-    try:
-        from trainer.courses import hours  # type: ignore[attr-defined]
-    except ImportError:
+    from trainer.courses.hours import course_completed
+
+    if not course_completed(user_id, course_key):
         return []
-    times = getattr(hours, "course_completion_times", None)
-    if times is not None:
-        return list(times(user_id, course_key))
-    completed = getattr(hours, "course_completed", None)
-    if completed is not None and completed(user_id, course_key):
-        return [_completion_marker(user_id, course_key)]
-    return []
-
-
-def _completion_marker(user_id: int, course_key: str) -> dt.datetime:
-    """A completion time when the courses area only says "completed": the earliest moment."""
-    return dt.datetime.min.replace(tzinfo=dt.UTC)
+    marks = [dt.datetime.min.replace(tzinfo=dt.UTC)]
+    closed = [a for a in attempts if a.status != IN_PROGRESS]
+    if closed:
+        last = closed[-1].submitted_at or closed[-1].effective_deadline
+        if course_completed(user_id, course_key, since=last):
+            marks.append(last + dt.timedelta(microseconds=1))
+    return marks
 
 
 def check_eligibility(exam: Exam, user_id: int, now: dt.datetime,
@@ -290,7 +288,7 @@ def check_eligibility(exam: Exam, user_id: int, now: dt.datetime,
         mode=exam.mode, max_attempts=exam.max_attempts, attempts=past, now=now,
         opens_at=exam.opens_at, closes_at=exam.closes_at,
         prerequisite_course=exam.prerequisite_course,
-        course_completions=(course_completions(user_id, exam.prerequisite_course)
+        course_completions=(course_completions(user_id, exam.prerequisite_course, attempts)
                             if exam.prerequisite_course and exam.mode == FORMAL else []))
 
 
