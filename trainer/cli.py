@@ -18,7 +18,8 @@ from flask.cli import FlaskGroup, with_appcontext
 GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:courses",
                      "trainer.exams.cli:exams"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo",
+                           "trainer.exams.cli:load_demo"]
 
 
 def _create_app() -> Flask:
