@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer.accounts.models import User
 from trainer.accounts.rules import Role
@@ -369,11 +370,15 @@ def submit(attempt: ExamAttempt, now: dt.datetime) -> ExamAttempt:
     return attempt
 
 
-def _lock(attempt_id: int, read: bool = False) -> None:
-    """Row lock on PostgreSQL (FOR UPDATE / FOR SHARE); SQLite serialises writers instead."""
-    if db.session.get_bind().dialect.name == "postgresql":
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _lock(attempt_id: int) -> None:
+    """Row lock on PostgreSQL (FOR UPDATE); SQLite serialises writers instead."""
+    if _is_postgresql():
         db.session.execute(sa.select(ExamAttempt.id).where(ExamAttempt.id == attempt_id)
-                           .with_for_update(read=read))
+                           .with_for_update())
 
 
 def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
@@ -465,8 +470,9 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
                 now: dt.datetime) -> SaveResult:
     """Store one answer. Raises AttemptClosed, DeadlinePassed (the caller rolls back, closes
     the attempt with close_if_overdue and commits), NotInAttempt, InvalidResponse."""
-    _lock(attempt.id, read=True)
-    db.session.refresh(attempt)
+    # A share lock on PostgreSQL (a submit's FOR UPDATE waits for this save, and a save waits
+    # for a submit in progress), read in the same query; SQLite serialises writers.
+    db.session.refresh(attempt, with_for_update={"read": True} if _is_postgresql() else None)
     if attempt.status != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
     if rules.is_overdue(attempt.effective_deadline, attempt.exam.grace_seconds, now):
@@ -487,11 +493,17 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
     result = db.session.execute(statement.values(**values)
                                 .execution_options(synchronize_session=False))
     applied = result.rowcount == 1  # type: ignore[attr-defined]
-    if not applied and db.session.scalar(sa.select(ExamAttempt.status).where(
+    if applied:
+        set_committed_value(item, "response", response)
+        set_committed_value(item, "saved_at", now)
+        if seq is not None:
+            set_committed_value(item, "client_seq", seq)
+        return SaveResult(item, True)
+    if db.session.scalar(sa.select(ExamAttempt.status).where(
             ExamAttempt.id == attempt.id)) != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
     db.session.refresh(item)
-    return SaveResult(item, applied)
+    return SaveResult(item, False)
 
 
 # --- the wrong-answer book ---------------------------------------------------------------
