@@ -197,3 +197,37 @@ def test_practice_shows_feedback_at_once(app, phone, people):
     feedback = page.locator("[data-testid=feedback]").inner_text()
     assert "解析" in feedback
     assert page.locator("[data-testid=question] input").first.is_disabled()
+
+
+def test_instructor_defines_an_exam_on_a_narrow_phone(app, browser, live_server, people):
+    from tests.browser.conftest import PHONE
+
+    with app.app_context():
+        make_bank()
+    context = browser.new_context(base_url=live_server, locale="zh-CN",
+                                  **{**PHONE, "viewport": {"width": 360, "height": 740}})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, people["instructor_login"], PASSWORD)
+        page.goto("/exams/new")
+        assert horizontal_overflow(page) == 0
+        page.fill("#title", "手机上建的考试")
+        page.check("input[name=banks]")
+        page.select_option("#rows-0-type", "true_false")
+        page.fill("#rows-0-count", "4")
+        page.fill("#rows-0-points", "10")
+        page.select_option("#rows-1-type", "single")
+        page.fill("#rows-1-count", "6")
+        page.fill("#rows-1-points", "5")
+        total = page.locator("[data-testid=blueprint-total]")
+        assert "70" in total.inner_text() and "error" in (total.get_attribute("class") or "")
+        page.fill("#rows-1-points", "10")
+        assert "100" in total.inner_text() and "error" not in (total.get_attribute("class") or "")
+        page.fill("#time_limit_minutes", "30")
+        page.click("[data-testid=save-exam]")
+        page.wait_for_url("**/exams/manage")
+        assert "手机上建的考试" in page.content()
+        assert horizontal_overflow(page) == 0
+    finally:
+        context.close()
