@@ -188,11 +188,24 @@ def test_a_save_after_the_deadline_is_refused_and_the_attempt_closes(app, phone,
 
 
 def test_practice_shows_feedback_at_once(app, phone, people):
-    exam_id = make_exam(app, people, question_count=3, time_limit_seconds=900, mode="practice")
+    exam_id = make_exam(app, people, time_limit_seconds=900, mode="practice", blueprint=[
+        {"type": "true_false", "count": 1, "points": 30}, {"type": "single", "count": 1,
+                                                            "points": 30},
+        {"type": "multiple", "count": 1, "points": 40}])
     page = phone
     login(page, people["worker_login"], PASSWORD)
     start_from_list(page, exam_id)
-    answer_current(page, right=False)
+    for _question in range(3):
+        kind = page.locator("[data-testid=question]").get_attribute("data-type")
+        answer_current(page, right=kind != "multiple")
+        if kind == "multiple":  # several options: feedback when the taker says "check"
+            assert page.locator("[data-testid=feedback]").count() == 0
+            page.click("[data-testid=check]")
+        page.wait_for_selector("[data-testid=feedback]")
+        if kind == "multiple":
+            break
+        page.click("[data-action=next]")
+    page.click(".question-grid .cell >> nth=0")
     page.wait_for_selector("[data-testid=feedback]")
     feedback = page.locator("[data-testid=feedback]").inner_text()
     assert "解析" in feedback

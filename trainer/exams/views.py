@@ -129,6 +129,7 @@ def page_strings() -> dict[str, str]:
         "false": _("False"),
         "refused": _("This answer was not accepted: %(message)s"),
         "points": _("%(points)s points"),
+        "check": _("Check answer"),
     }
 
 

@@ -19,6 +19,7 @@
   var api = root.getAttribute("data-api");
   var resultUrl = root.getAttribute("data-result-url");
   var storeKey = "trainer-exam-" + root.getAttribute("data-attempt-id");
+  var practice = root.getAttribute("data-practice") === "true";
 
   var area = root.querySelector(".question-area");
   var grid = root.querySelector(".question-grid");
@@ -161,7 +162,10 @@
     box.appendChild(el("p", "stem", q.stem));
     var list = el("div", "choices");
     var a = answers[q.id];
-    var locked = closed || (a && a.feedback);
+    // Practice: feedback shows at once for single choice and true/false; for multiple choice
+    // when the taker says they have chosen everything ("Check").
+    var showFeedback = !!(a && a.feedback && (q.type !== "multiple" || a.revealed));
+    var locked = closed || showFeedback;
     var response = chosen(q);
     var options = q.type === "true_false" ? [S["true"], S["false"]] : q.options;
     options.forEach(function (text, index) {
@@ -188,7 +192,15 @@
     if (a && a.error) {
       box.appendChild(el("p", "error", fmt(S.refused, {message: a.error})));
     }
-    if (a && a.feedback) {
+    if (practice && q.type === "multiple" && a && !showFeedback && !closed &&
+        Array.isArray(a.response) && a.response.length) {
+      var check = el("button", "secondary block", S.check);
+      check.type = "button";
+      check.setAttribute("data-testid", "check");
+      check.addEventListener("click", function () { a.revealed = true; persist(); render(); });
+      box.appendChild(check);
+    }
+    if (showFeedback) {
       var fb = a.feedback;
       var note = el("div", "feedback " + (fb.correct ? "right" : "wrong"));
       note.setAttribute("data-testid", "feedback");
@@ -380,7 +392,8 @@
       if (mine && !mine.synced && mine.seq > serverSeq) {
         answers[q.id] = mine;  // chosen here but never acknowledged: send it again
       } else if (q.response !== null && q.response !== undefined) {
-        answers[q.id] = {response: q.response, seq: q.seq, synced: true, feedback: q.feedback};
+        answers[q.id] = {response: q.response, seq: q.seq, synced: true, feedback: q.feedback,
+                         revealed: !!(mine && mine.revealed && mine.seq === q.seq)};
       } else if (mine && mine.error) {
         answers[q.id] = mine;
       }
