@@ -599,3 +599,30 @@ def test_prerequisite_course_and_retraining_after_a_failed_make_up(
     client.post(f"/api/v1/attempts/{again['attempt_id']}/submit", headers=headers)
     exams = client.get("/api/v1/exams").get_json()["exams"]
     assert exams[0]["reason"] == "make_up" and exams[0]["attempts_left"] == 1
+
+
+def test_a_failing_exam_passed_receiver_does_not_block_the_result(app, client, people, bank):
+    def broken(sender: Any, **kwargs: Any) -> None:
+        from trainer.audit.models import AuditEntry
+
+        db.session.add(AuditEntry(action="half-done", target_type="x", target_id="1",
+                                  actor_label="receiver"))
+        db.session.flush()
+        raise RuntimeError("certificates are down")
+
+    exam_passed.connect(broken)
+    try:
+        exam_id = as_instructor_make_exam(app, people)
+        headers = api_login(client, people["worker_login"])
+        attempt = start(client, headers, exam_id)
+        answer_all(client, headers, attempt, right=10)
+        result = client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+        assert result.status_code == 200 and result.get_json()["passed"] is True
+    finally:
+        exam_passed.disconnect(broken)
+    with app.app_context():
+        from trainer.audit.models import AuditEntry
+
+        assert db.session.get(ExamAttempt, attempt["attempt_id"]).status == "submitted"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "half-done")) == 0  # the receiver's writes were rolled back

@@ -412,12 +412,23 @@ def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
     record_wrong_answers(attempt.user_id, [(i.question_id, bool(i.correct)) for i in items
                                            if i.response is not None], now)
     if attempt.passed and attempt.exam.mode == FORMAL:
-        exam_passed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
-                         user_id=attempt.user_id,
-                         certificate_type=attempt.exam.certificate_type,
-                         passed_on=closed_at.astimezone(local_zone()).date(),
-                         attempt_id=attempt.id, score=int(round(attempt.score)))
+        announce_pass(attempt, closed_at)
     return True
+
+
+def announce_pass(attempt: ExamAttempt, passed_at: dt.datetime) -> None:
+    """Send ``exam_passed`` in a savepoint: what receivers write commits with the result, but a
+    failing receiver never blocks the result itself (it is logged; the pass stays recorded on
+    the attempt, so the certificate can be issued later)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with db.session.begin_nested():
+            exam_passed.send(app, user_id=attempt.user_id,
+                             certificate_type=attempt.exam.certificate_type,
+                             passed_on=passed_at.astimezone(local_zone()).date(),
+                             attempt_id=attempt.id, score=int(round(attempt.score or 0)))
+    except Exception:
+        app.logger.exception("exam_passed receiver failed for attempt %s", attempt.id)
 
 
 def close_overdue(now: dt.datetime) -> int:
