@@ -21,6 +21,8 @@ BLUEPRINTS = [
     "trainer.audit.views:bp",
     "trainer.questions.views:bp",
     "trainer.api.core:bp",
+    "trainer.exams.views:bp",
+    "trainer.exams.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
