@@ -478,3 +478,49 @@ def test_export_matches_service_export(app, teacher, bank_id):
         expected = export_questions(services.bank_contents(db.session.get(QuestionBank,
                                                                           bank_id)), "json")
     assert teacher.get(f"/questions/banks/{bank_id}/export/json").data == expected
+
+
+def test_statistics_from_finished_attempts(app, teacher, bank_id, people):
+    import datetime as dt
+
+    from trainer.clock import utcnow
+    from trainer.exams.models import AttemptQuestion, Exam, ExamAttempt
+
+    good, easy = add_questions(app, bank_id, 2)
+    with app.app_context():
+        versions = {q: db.session.get(Question, q).current_version_id for q in (good, easy)}
+        exam = Exam(title="stats", question_count=2, time_limit_seconds=600)
+        db.session.add(exam)
+        db.session.flush()
+        for i in range(14):
+            strong = i >= 7
+            status = "in_progress" if i == 13 else ("expired" if i == 12 else "submitted")
+            attempt = ExamAttempt(exam_id=exam.id, user_id=people["worker"], number=i + 1,
+                                  deadline=utcnow() + dt.timedelta(hours=1), status=status,
+                                  score=50.0 + (40 if strong else 0) + i,
+                                  active_key=f"{exam.id}:{i}" if status == "in_progress"
+                                  else None)
+            db.session.add(attempt)
+            db.session.flush()
+            # good: answered right (option 0 of the first question) only by strong candidates
+            db.session.add(AttemptQuestion(
+                attempt_id=attempt.id, question_id=good, question_version_id=versions[good],
+                position=1, option_order=[2, 0, 1], response=[0] if strong else [1 + i % 2],
+                correct=strong, points=5.0 if strong else 0.0, max_points=5.0))
+            db.session.add(AttemptQuestion(
+                attempt_id=attempt.id, question_id=easy, question_version_id=versions[easy],
+                position=2, option_order=[0, 1, 2], response=[1], correct=True, points=5.0,
+                max_points=5.0))
+        db.session.commit()
+        from trainer.questions.stats import item_analysis, load_responses
+
+        result = item_analysis(load_responses(bank_id))
+    assert result[good].responses == 13  # the attempt still in progress does not count
+    assert result[good].facility == pytest.approx(6 / 13)
+    assert result[good].discrimination > 0.8 and not result[good].needs_checking
+    assert result[good].option_shares[0] == pytest.approx(6 / 13)
+    assert result[easy].facility == 1.0 and result[easy].reasons == ["easy"]
+    html = teacher.get(f"/questions/banks/{bank_id}/statistics").get_data(as_text=True)
+    assert html.count('data-testid="stats-row"') == 2
+    assert html.count('data-testid="needs-checking"') == 1
+    assert "100%" in html and "46%" in html

@@ -13,11 +13,12 @@
   or true/false, and the share who gave no answer.
 * **needs checking**: with at least ``min_responses`` responses, facility < 0.2 (almost nobody
   gets it: wrong key?) or > 0.95 (everybody does: too easy to tell anyone apart), or
-  discrimination < 0.2.
+  discrimination < 0.2 (when it can be computed: both sides vary).
 
 ``load_responses(bank_id)`` is the adapter reading the exams area's tables
-(``attempt_questions`` joined to ``exam_attempts``, finished attempts only); it returns no
-records while those tables do not exist.
+(``attempt_questions``: response in original option indexes or true/false, ``correct``,
+``points`` awarded out of ``max_points``; joined to ``exam_attempts``: ``score``, ``status``;
+submitted or expired attempts only); it returns no records while those tables do not exist.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def analyse_item(question_id: int, records: Sequence[ResponseRecord],
             stats.reasons.append("hard")
         elif facility > HIGH_FACILITY:
             stats.reasons.append("easy")
-        if discrimination is None or discrimination < LOW_DISCRIMINATION:
+        if discrimination is not None and discrimination < LOW_DISCRIMINATION:
             stats.reasons.append("discrimination")
     return stats
 
@@ -164,21 +165,25 @@ def load_responses(bank_id: int) -> list[ResponseRecord]:
     inspector = sa.inspect(db.engine)
     if not (inspector.has_table("attempt_questions") and inspector.has_table("exam_attempts")):
         return []
-    aq = sa.table("attempt_questions", sa.column("attempt_id"), sa.column("question_id"),
-                  sa.column("response", sa.JSON), sa.column("correct"),
-                  sa.column("points"))
+    has_max = any(c["name"] == "max_points" for c in inspector.get_columns("attempt_questions"))
+    # Lightweight table clauses: the exams area owns these tables (its models need not load).
+    columns = [sa.column("attempt_id"), sa.column("question_id"), sa.column("response", sa.JSON),
+               sa.column("correct"), sa.column("points")]
+    if has_max:
+        columns.append(sa.column("max_points"))
+    aq = sa.table("attempt_questions", *columns)
     ea = sa.table("exam_attempts", sa.column("id"), sa.column("score"), sa.column("status"))
     rows = db.session.execute(
         sa.select(aq.c.attempt_id, aq.c.question_id, aq.c.response, aq.c.correct,
-                  aq.c.points, ea.c.score)
+                  aq.c.points, aq.c.max_points if has_max else sa.null(), ea.c.score)
         .join(ea, ea.c.id == aq.c.attempt_id)
         .join(Question, Question.id == aq.c.question_id)
         .where(Question.bank_id == bank_id, ea.c.status.in_(FINISHED)))
     records = []
-    for attempt_id, question_id, response, correct, points, score in rows:
-        earned = float(points or 0) if correct else 0.0
+    for attempt_id, question_id, response, correct, points, max_points, score in rows:
+        earned = float(points or 0)
+        fraction = earned / float(max_points) if max_points else (1.0 if correct else 0.0)
         records.append(ResponseRecord(
-            attempt_id=int(attempt_id), question_id=int(question_id),
-            fraction=1.0 if correct else 0.0, points=earned,
-            attempt_score=float(score or 0), response=parse_response(response)))
+            attempt_id=int(attempt_id), question_id=int(question_id), fraction=fraction,
+            points=earned, attempt_score=float(score or 0), response=parse_response(response)))
     return records
