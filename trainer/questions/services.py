@@ -3,7 +3,7 @@ commit: the view or command commits, so an import is one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -227,44 +227,88 @@ BULK_CHUNK = 2000
 
 def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor: User | None,
                   status: str = DRAFT, keys: Sequence[str] | None = None) -> list[int]:
-    """Many new questions with their first versions in a few multi-row statements (an import
-    of 10,000 questions is three statements per chunk, not 30,000 round trips). Returns ids."""
+    """Many new questions with their first versions, in a handful of statements: on
+    PostgreSQL two COPYs, elsewhere multi-row INSERTs; then one UPDATE points every new question
+    at its version. Returns the new questions' ids, in order."""
     if not contents:
         return []
     if keys is None:
         keys = [duplicate_key(content) for content in contents]
     actor_id = actor.id if actor else None
     now = utcnow()
+    db.session.flush()
+    question_rows = [
+        {"bank_id": bank.id, "status": status, "type": c.type, "category": c.category,
+         "difficulty": c.difficulty, "duplicate_key": key, "created_at": now, "updated_at": now}
+        for c, key in zip(contents, keys, strict=True)]
+
+    def version_row(question_id: int, c: QuestionContent) -> dict[str, object]:
+        return {"question_id": question_id, "number": 1, "type": c.type, "stem": c.stem,
+                "options": list(c.options),
+                "answer": c.answer if isinstance(c.answer, bool) else sorted(c.answer),
+                "explanation": c.explanation, "category": c.category,
+                "difficulty": c.difficulty, "images": [], "created_by_id": actor_id,
+                "created_at": now}
+
     ids: list[int] = []
-    for start in range(0, len(contents), BULK_CHUNK):
-        chunk = contents[start:start + BULK_CHUNK]
-        question_rows = [
-            {"bank_id": bank.id, "status": status, "type": c.type, "category": c.category,
-             "difficulty": c.difficulty, "duplicate_key": key, "created_at": now,
-             "updated_at": now}
-            for c, key in zip(chunk, keys[start:start + BULK_CHUNK], strict=True)]
-        question_ids = list(db.session.scalars(
-            sa.insert(Question).returning(Question.id, sort_by_parameter_order=True),
-            question_rows))
-        version_rows = [
-            {"question_id": qid, "number": 1, "type": c.type, "stem": c.stem,
-             "options": list(c.options),
-             "answer": c.answer if isinstance(c.answer, bool) else sorted(c.answer),
-             "explanation": c.explanation, "category": c.category,
-             "difficulty": c.difficulty, "images": [], "created_by_id": actor_id,
-             "created_at": now}
-            for qid, c in zip(question_ids, chunk, strict=True)]
-        version_ids = list(db.session.scalars(
-            sa.insert(QuestionVersion).returning(QuestionVersion.id,
-                                                 sort_by_parameter_order=True),
-            version_rows))
-        db.session.execute(
-            sa.update(Question),
-            [{"id": qid, "current_version_id": vid}
-             for qid, vid in zip(question_ids, version_ids, strict=True)])
-        ids.extend(question_ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = _copy_rows(question_rows, contents, version_row)
+    else:
+        for start in range(0, len(contents), BULK_CHUNK):
+            chunk = question_rows[start:start + BULK_CHUNK]
+            question_ids = list(db.session.scalars(
+                sa.insert(Question).returning(Question.id, sort_by_parameter_order=True),
+                chunk))
+            ids.extend(question_ids)
+            db.session.execute(sa.insert(QuestionVersion), [
+                version_row(qid, c) for qid, c in
+                zip(question_ids, contents[start:start + BULK_CHUNK], strict=True)])
+    first_version = (sa.select(QuestionVersion.id)
+                     .where(QuestionVersion.question_id == Question.id,
+                            QuestionVersion.number == 1)
+                     .scalar_subquery())
+    db.session.execute(
+        sa.update(Question)
+        .where(Question.bank_id == bank.id, Question.current_version_id.is_(None))
+        .values(current_version_id=first_version)
+        .execution_options(synchronize_session=False))
     db.session.flush()
     return ids
+
+
+def _copy_rows(question_rows: list[dict[str, object]], contents: Sequence[QuestionContent],
+               version_row: Callable[[int, QuestionContent], dict[str, object]]) -> list[int]:
+    """PostgreSQL: ids from the sequences, then COPY both tables in the session's transaction."""
+    import json
+
+    connection = db.session.connection()
+    count = len(question_rows)
+
+    def next_ids(table: str) -> list[int]:
+        return sorted(connection.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"), {"table": table, "n": count}).scalars())
+
+    question_ids = next_ids("questions")
+    version_ids = next_ids("question_versions")
+    question_columns = ["bank_id", "status", "type", "category", "difficulty", "duplicate_key",
+                        "created_at", "updated_at"]
+    version_columns = ["question_id", "number", "type", "stem", "options", "answer",
+                       "explanation", "category", "difficulty", "images", "created_by_id",
+                       "created_at"]
+    json_columns = {"options", "answer", "images"}
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY questions (id, {', '.join(question_columns)}) FROM STDIN") as copy:
+            for qid, row in zip(question_ids, question_rows, strict=True):
+                copy.write_row([qid, *(row[c] for c in question_columns)])
+        with cursor.copy(f"COPY question_versions (id, {', '.join(version_columns)}) "
+                         "FROM STDIN") as copy:
+            for vid, qid, content in zip(version_ids, question_ids, contents, strict=True):
+                row = version_row(qid, content)
+                copy.write_row([vid, *(json.dumps(row[c]) if c in json_columns else row[c]
+                                       for c in version_columns)])
+    return question_ids
 
 
 def bank_contents(bank: QuestionBank, status: str | None = None) -> list[QuestionContent]:
