@@ -23,6 +23,9 @@ BLUEPRINTS = [
     "trainer.api.core:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
+    "trainer.certificates.views:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
