@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "trainer.accounts.views:bp",
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
+    "trainer.questions.views:bp",
     "trainer.api.core:bp",
     "trainer.certificates.backlog_views:bp",
     "trainer.certificates.views:bp",
