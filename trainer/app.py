@@ -20,6 +20,8 @@ BLUEPRINTS = [
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
+    "trainer.exams.views:bp",
+    "trainer.exams.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

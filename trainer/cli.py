@@ -15,7 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
-GROUPS: list[str] = ["trainer.questions.cli:questions"]
+GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.exams.cli:exams"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
 DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo"]
 
