@@ -48,11 +48,14 @@ def create_app() -> Flask:
             abort(400)
         statement = insert(ceiling).values(
             attempt_id=attempt_id, question_id=question_id, response=data["response"],
-            client_seq=data.get("client_seq"), saved_at=sa.func.now())
+            client_seq=data.get("seq"), saved_at=sa.func.now())
         statement = statement.on_conflict_do_update(
             index_elements=["attempt_id", "question_id"],
             set_={"response": statement.excluded.response,
-                  "client_seq": statement.excluded.client_seq, "saved_at": sa.func.now()})
+                  "client_seq": statement.excluded.client_seq, "saved_at": sa.func.now()},
+            # Like the real save, an older sequence number never overwrites a newer answer.
+            where=sa.or_(ceiling.c.client_seq.is_(None),
+                         ceiling.c.client_seq < statement.excluded.client_seq))
         with engine.begin() as connection:
             connection.execute(statement)
         return jsonify(saved=True)

@@ -332,7 +332,7 @@ async def save_answer(session: aiohttp.ClientSession, base: str, attempt: Attemp
     attempt.seq += 1
     status, body = await call(
         session, "PUT", f"{base}/api/v1/attempts/{attempt.attempt_id}/answers/{question['id']}",
-        attempt.worker.token, json={"response": response, "client_seq": attempt.seq})
+        attempt.worker.token, json={"response": response, "seq": attempt.seq})
     if status != 200:
         raise ApiError(status, body)
 

@@ -265,7 +265,7 @@ async def saturate_phase(args: argparse.Namespace, session: Any, server: Server,
     def body(i: int) -> Any:
         attempt, question = pick(i)
         attempt.seq += 1
-        return {"response": attempt.answer_for(question, answer_rng), "client_seq": attempt.seq}
+        return {"response": attempt.answer_for(question, answer_rng), "seq": attempt.seq}
 
     def app_url(i: int) -> str:
         attempt, question = pick(i)

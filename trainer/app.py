@@ -22,6 +22,7 @@ BLUEPRINTS = [
     "trainer.api.core:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
+    "trainer.exams.admin_views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
