@@ -23,6 +23,8 @@ BLUEPRINTS = [
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
     "trainer.exams.admin_views:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

@@ -72,6 +72,11 @@ def from_environment() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "X_ACCEL_REDIRECT": _bool(_env("X_ACCEL_REDIRECT"), False),
+        # nginx internal location serving MEDIA_ROOT (default /_media when X_ACCEL_REDIRECT).
+        "MEDIA_ACCEL_PREFIX": _env("MEDIA_ACCEL_PREFIX") or "",
+        "COURSES_DIR": _env("COURSES_DIR") or "",
+        "MEDIA_MAX_UPLOAD_BYTES": _int("MEDIA_MAX_UPLOAD_MB", _int("MAX_UPLOAD_MB", 200))
+        * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": _env("DEFAULT_LOCALE") or "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
         "TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
