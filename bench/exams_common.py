@@ -192,7 +192,7 @@ class Worker:
 
 
 def migrate(database_url: str) -> None:
-    subprocess.run([str(VENV_BIN / "trainer"), "db", "upgrade"], cwd=ROOT, check=True,
+    subprocess.run([str(VENV_BIN / "trainer"), "db", "upgrade", "heads"], cwd=ROOT, check=True,
                    env=server_env(database_url), stdout=subprocess.DEVNULL)
 
 
