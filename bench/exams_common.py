@@ -320,7 +320,7 @@ async def start_attempt(session: aiohttp.ClientSession, base: str, worker: Worke
     sent = time.monotonic()
     status, body = await call(session, "POST", f"{base}/api/v1/exams/{exam_id}/attempts",
                               worker.token, json={})
-    if status != 201:
+    if status not in (200, 201):  # 200: the attempt already started (a retried start) resumes
         raise ApiError(status, body)
     # The server's seconds-left, counted from when the request was sent (the cautious side).
     return Attempt(worker, int(body["attempt_id"]), body["questions"],
