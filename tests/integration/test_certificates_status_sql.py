@@ -263,3 +263,12 @@ def test_filters(catalogue):
     assert numbers(status="due_soon") == ["A", "B"]
     assert numbers(due_within_days=10) == ["A"]
     assert numbers(status="valid") == ["C"]
+
+
+def test_count_covered_by_a_suspension(catalogue):
+    row = add_suspension(**ANHUI)
+    make_certificate("IN", region="340104", due=D(2020, 2, 1))
+    make_certificate("OUT-region", region="320100", due=D(2020, 2, 1))
+    make_certificate("OUT-window", region="340104", due=D(2020, 3, 1))
+    db.session.commit()
+    assert timelines.count_covered(db.session, row.to_rule()) == 1
