@@ -210,8 +210,7 @@ def export_list() -> BaseResponse:
 
     def stream() -> Any:
         with Session(engine) as own:
-            for chunk in export.csv_chunks(queries.export_rows(own, filters)):
-                yield chunk.encode("utf-8")
+            yield from export.csv_stream(own, filters)
 
     return Response(
         stream(),
