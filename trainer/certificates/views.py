@@ -36,7 +36,7 @@ from trainer.certificates.forms import (
     ConfirmForm,
     VerifyForm,
 )
-from trainer.certificates.models import Certificate, CertificateType, Suspension
+from trainer.certificates.models import Certificate, CertificateType
 from trainer.clock import today, utcnow
 from trainer.db import db
 from trainer.i18n import select_locale
@@ -450,7 +450,3 @@ def pdf(certificate_id: int) -> Response:
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="certificate-{cert.id}.pdf"'})
 
-
-def suspension_names() -> dict[int, str]:
-    return {sid: name for sid, name in db.session.execute(sa.select(Suspension.id,
-                                                                  Suspension.name))}
