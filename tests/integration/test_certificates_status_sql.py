@@ -292,7 +292,8 @@ def test_database_written_csv_equals_the_python_rows(catalogue):
     db.session.commit()
     for x, extra in [(D(2020, 4, 9), {}), (D(2021, 7, 1), {"status": "deemed_valid"}),
                      (D(2020, 3, 1), {"region": "34", "search": "R00001"}),
-                     (D(2020, 3, 1), {"search": "it's"})]:
+                     (D(2020, 3, 1), {"search": "it's"}),
+                     (D(2020, 3, 1), {"search": "\\'); drop table certificates; --%s"})]:
         filters = queries.CertificateFilter(as_of=x, **extra)
         python_bytes = b"".join(chunk.encode() for chunk in
                                 export.csv_chunks(queries.export_rows(db.session, filters)))
