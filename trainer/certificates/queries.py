@@ -142,12 +142,14 @@ def counts_by_status(session: DbSession, filters: CertificateFilter) -> dict[str
 
 
 def list_query(filters: CertificateFilter) -> Any:
-    """Certificates matching the filters, with their status as of the day, by due date."""
-    return (
-        sa.select(Certificate, status_case(filters.as_of).label("status"))
-        .where(*filters.conditions())
-        .order_by(Certificate.due_on, Certificate.id)
-    )
+    """Certificates matching the filters, with their status as of the day, by due date
+    (soonest first; for expired and revoked, the most recent first)."""
+    query = sa.select(Certificate, status_case(filters.as_of).label("status")).where(
+        *filters.conditions())
+    if filters.status in {Status.EXPIRED.value, Status.REVOKED.value}:
+        # The most recently lapsed first (a backward walk of the due_on index).
+        return query.order_by(Certificate.due_on.desc(), Certificate.id.desc())
+    return query.order_by(Certificate.due_on, Certificate.id)
 
 
 def page(
@@ -188,6 +190,43 @@ def export_rows(
         last_id = rows[-1].id
         for row in rows:
             yield export_row(row, names)
+
+
+def export_select(filters: CertificateFilter) -> Any:
+    """The export as one SELECT producing its text columns (PostgreSQL), for COPY … TO STDOUT:
+    the database writes the CSV, so a million rows stream without Python touching each one.
+    Same rows, order and text as ``export_rows`` (a test compares them)."""
+    x = filters.as_of
+    names = (
+        sa.select(Suspension.name)
+        .where(Suspension.id == C.suspension_id)
+        .scalar_subquery()
+    )
+
+    def day(column: Any) -> Any:
+        return sa.func.to_char(column, "YYYY-MM-DD")
+
+    number = sa.case(
+        (sa.func.substr(C.number, 1, 1).in_(_FORMULA_STARTS), sa.literal("'") + C.number),
+        else_=C.number,
+    )
+    return (
+        sa.select(
+            number.label("number"),
+            status_case(x).label("status"),
+            day(C.valid_until).label("valid_until"),
+            day(C.holder_deadline).label("holder_deadline"),
+            day(C.exam_deadline).label("exam_deadline"),
+            sa.case((sa.and_(C.covered, C.suspension_id.is_not(None)), names),
+                    else_=None).label("suspension"),
+        )
+        .where(*filters.conditions())
+        .order_by(C.id)
+    )
+
+
+# Cells Excel would run as formulas get a leading quote (see export.safe_cell).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_row(row: Any, suspension_names: dict[int, str]) -> list[str]:

@@ -30,8 +30,14 @@ from trainer.accounts.rules import Role
 from trainer.audit import services as audit
 from trainer.auth import ADMINS, public, require
 from trainer.certificates import dashboard, export, issuing, queries, services, timelines
-from trainer.certificates.forms import CertificateTypeForm, VerifyForm
-from trainer.certificates.models import Certificate, CertificateType, Suspension
+from trainer.certificates.forms import (
+    ApplicationForm,
+    CalendarOverrideForm,
+    CertificateTypeForm,
+    ConfirmForm,
+    VerifyForm,
+)
+from trainer.certificates.models import CalendarOverride, Certificate, CertificateType
 from trainer.clock import today, utcnow
 from trainer.db import db
 from trainer.i18n import select_locale
@@ -205,8 +211,7 @@ def export_list() -> BaseResponse:
 
     def stream() -> Any:
         with Session(engine) as own:
-            for chunk in export.csv_chunks(queries.export_rows(own, filters)):
-                yield chunk.encode("utf-8")
+            yield from export.csv_stream(own, filters)
 
     return Response(
         stream(),
@@ -253,7 +258,74 @@ def detail(certificate_id: int) -> str:
     day = today()
     return render_template(
         "certificates/detail.html", cert=cert, status=services.status_of(cert, day).value,
-        history=history_of(cert), today=day, locale=_locale())
+        history=history_of(cert), today=day, locale=_locale(),
+        application_form=ApplicationForm(applied_on=cert.renewal_applied_on or day),
+        confirm_form=ConfirmForm())
+
+
+def _facts(cert: Certificate) -> dict[str, Any]:
+    return {"renewal_applied_on": cert.renewal_applied_on, "review_due_on": cert.review_due_on,
+            "review_extended": cert.review_extended, "revoked_on": cert.revoked_on}
+
+
+def _change(cert: Certificate, action: str, apply_change: Any) -> None:
+    before = _facts(cert)
+    apply_change()
+    services.update_timeline(db.session, cert)
+    old, new = audit.changes(before, _facts(cert))
+    if new:
+        audit.record(current_user, action, "certificate", cert.number, before=old, after=new,
+                     employer_id=cert.employer_id)
+    db.session.commit()
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/application", methods=["POST"])
+@require(*ADMINS)
+def record_application(certificate_id: int) -> BaseResponse:
+    """The holder completed the refresher training and requested the exam on this day."""
+    cert = _visible_certificate(certificate_id)
+    form = ApplicationForm()
+    if not form.validate_on_submit() or form.applied_on.data is None:
+        flash(_("Enter the date as YYYY-MM-DD."), "error")
+    elif form.applied_on.data > today():
+        flash(_("The application date cannot be in the future."), "error")
+    else:
+        applied_on = form.applied_on.data
+        _change(cert, "certificate.application", lambda: setattr(
+            cert, "renewal_applied_on", applied_on))
+        flash(_("Application recorded."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/extend-review", methods=["POST"])
+@require(Role.ADMIN)
+def extend_review(certificate_id: int) -> BaseResponse:
+    """The authority extended the review interval (10 years without violations): the next
+    review falls on the expiry date."""
+    cert = _visible_certificate(certificate_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+    def extend() -> None:
+        cert.review_extended = True
+        cert.review_due_on = None
+
+    _change(cert, "certificate.extend_review", extend)
+    flash(_("Review interval extended."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@require(Role.ADMIN)
+def revoke(certificate_id: int) -> BaseResponse:
+    cert = _visible_certificate(certificate_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if cert.revoked_on is None:
+        day = today()
+        _change(cert, "certificate.revoke", lambda: setattr(cert, "revoked_on", day))
+        flash(_("Certificate revoked."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
 
 
 @bp.route("/admin/certificate-types")
@@ -380,6 +452,65 @@ def pdf(certificate_id: int) -> Response:
         "Content-Disposition": f'inline; filename="certificate-{cert.id}.pdf"'})
 
 
-def suspension_names() -> dict[int, str]:
-    return {sid: name for sid, name in db.session.execute(sa.select(Suspension.id,
-                                                                  Suspension.name))}
+
+@bp.route("/admin/working-calendar", methods=["GET", "POST"])
+@require(Role.ADMIN)
+def working_calendar() -> str | BaseResponse | tuple[str, int]:
+    """Admin overrides on top of the national holiday calendar (e.g. a province's delayed
+    resumption of work); deadlines counted in working days follow them at once."""
+    from trainer.certificates.calendar import CalendarOverride as OverrideRule
+    from trainer.certificates.calendar import DayKind, last_published_year
+
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data
+        selector = (form.region_selector.data or "").strip()
+        try:
+            assert first is not None and last is not None
+            rule = OverrideRule(first, last, DayKind(form.kind.data or "rest"), selector,
+                                form.reason.data or "")
+        except ValueError:
+            form.last_day.errors.append(_("Check the days (the last day cannot be before the "
+                                          "first) and the region (2, 4 or 6 digits)."))
+        else:
+            row = CalendarOverride(first_day=rule.first_day, last_day=rule.last_day,
+                                   kind=str(rule.kind), region_selector=rule.region_selector,
+                                   reason=rule.reason, created_by_id=current_user.id)
+            db.session.add(row)
+            db.session.flush()
+            audit.record(current_user, "calendar_override.add", "calendar_override", row.id,
+                         after=_override_dict(row))
+            result = timelines.refresh(db.session, full=False)
+            db.session.commit()
+            flash(_("Override saved; %(n)s certificate deadlines recomputed.",
+                    n=result.updated + result.reset_uncovered), "success")
+            return redirect(url_for("certificates.working_calendar"))
+    rows = list(db.session.scalars(sa.select(CalendarOverride).order_by(
+        CalendarOverride.first_day.desc(), CalendarOverride.id.desc())))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certificates/calendar.html", form=form, rows=rows,
+                           confirm_form=ConfirmForm(),
+                           published_through=last_published_year()), status
+
+
+def _override_dict(row: CalendarOverride) -> dict[str, Any]:
+    return {"first_day": row.first_day.isoformat(), "last_day": row.last_day.isoformat(),
+            "kind": row.kind, "region_selector": row.region_selector, "reason": row.reason}
+
+
+@bp.route("/admin/working-calendar/<int:override_id>/delete", methods=["POST"])
+@require(Role.ADMIN)
+def delete_override(override_id: int) -> BaseResponse:
+    row = db.session.get(CalendarOverride, override_id)
+    if row is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record(current_user, "calendar_override.delete", "calendar_override", row.id,
+                 before=_override_dict(row))
+    db.session.delete(row)
+    db.session.flush()
+    timelines.refresh(db.session, full=False)
+    db.session.commit()
+    flash(_("Override deleted."), "success")
+    return redirect(url_for("certificates.working_calendar"))
