@@ -54,10 +54,10 @@ def load_items(suspension_id: int) -> list[planner.BacklogItem]:
                   BacklogBooking.result_on)
         .outerjoin(BacklogBooking, BacklogBooking.certificate_id == Certificate.id)
         .where(backlog_condition(suspension_id))
-        .execution_options(yield_per=_FETCH)
     )
     items = []
-    for row in db.session.execute(query):
+    # Core execution (no ORM result processing): a backlog can be 100,000 rows.
+    for row in db.session.connection().execute(query):
         state = item_state(row.superseded, row.state, row.renewal_applied_on)
         items.append(planner.BacklogItem(
             row.id, row.type_code, row.region_code, row.holder_deadline, row.exam_deadline,
