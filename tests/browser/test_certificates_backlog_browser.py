@@ -76,3 +76,16 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     assert page.locator("[data-testid=backlog-list] [data-progress=booked]").count() == 3
     assert horizontal_overflow(page) == 0
     page.screenshot(path=str(tmp_path / "backlog.png"), full_page=True)
+
+    # Record a result on the first certificate (the form folds away under each row).
+    first = page.locator("[data-testid=backlog-list] li").first
+    first.locator("details.record summary").click()
+    first.locator("select[name=state]").select_option("passed")
+    first.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash-success")
+    assert page.locator("[data-testid=backlog-list] [data-progress=passed]").count() == 1
+    small = page.evaluate("""() => [...document.querySelectorAll('main button, main .button, main summary')]
+        .filter(e => e.offsetParent !== null)
+        .map(e => [e.textContent.trim(), e.getBoundingClientRect().height]).filter(p => p[1] < 44)""")
+    assert small == []
+    assert horizontal_overflow(page) == 0

@@ -345,7 +345,7 @@ def my_reminders() -> str:
 
 # --- chart ----------------------------------------------------------------------------------
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 640, 240, 44, 28, 12, 12
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 360, 200, 40, 24, 10, 8
 
 
 def burn_down_chart(result: planner.Plan) -> dict[str, Any] | None:
