@@ -38,6 +38,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.wait_for_selector(".flash-success")
     assert "3" in page.locator("[data-testid^=covered-]").inner_text()
 
+    page.screenshot(path=str(tmp_path / "suspensions.png"), full_page=True)
     page.click("[data-testid^=lift-]")
     assert horizontal_overflow(page) == 0
     # The count follows the date as it is typed (fetched, no reload).
@@ -47,6 +48,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.fill("#on", lift)
     page.wait_for_function(
         "document.querySelector('[data-testid=affected]').textContent.includes(' 3 ')")
+    page.screenshot(path=str(tmp_path / "lift.png"), full_page=True)
     page.click("[data-testid=confirm-lift]")
     page.wait_for_selector("[data-testid=backlog-total]")
     assert page.locator("[data-testid=backlog-total]").inner_text() == "3"
@@ -65,6 +67,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.click("[data-testid=add-session]")
     page.wait_for_selector("[data-testid=sessions] li >> nth=1")
     assert horizontal_overflow(page) == 0
+    page.screenshot(path=str(tmp_path / "sessions.png"), full_page=True)
     page.click("[data-testid=back-to-backlog]")
     assert page.locator("[data-testid=would-book]").inner_text() == "3"
     assert page.locator("[data-testid=verdict]").get_attribute("class").endswith("flash-success")

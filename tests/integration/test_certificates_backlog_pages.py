@@ -64,6 +64,7 @@ def test_declare_lift_and_see_the_backlog(app, client, setup):
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get("/admin/suspensions").get_data(as_text=True)
     assert "Covers 3 certificate(s)." in page
+    assert "train and apply within 30 working day(s), exams within 60 working day(s)" in page
     s = suspension(app)
 
     # The lift page shows the count at once, and the JSON behind its live update.
@@ -231,7 +232,7 @@ def test_pages_in_chinese(app, client, setup):
     login(client, setup["admin_login"], "zh_CN")
     client.post_form("/admin/suspensions/new", ANHUI)
     page = client.get("/admin/suspensions").get_data(as_text=True)
-    assert "停考" in page
+    assert "停考" in page and "30 个工作日" in page
     s = suspension(app)
     page = client.get(f"/admin/backlog/{s.id}").get_data(as_text=True)
     assert "积压" in page

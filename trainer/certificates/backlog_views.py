@@ -43,7 +43,25 @@ def _reminder_helpers() -> dict[str, Any]:
         return reminders.for_user(current_user.id, limit)
 
     return {"my_certificate_reminders": my_certificate_reminders,
-            "reminder_kind_label": reminders.kinds_label}
+            "reminder_kind_label": reminders.kinds_label,
+            "deadline_label": deadline_label}
+
+
+def deadline_label(text: str | None) -> str:
+    """``30wd`` → "30 working days" in the user's language; empty for no deadline."""
+    from trainer.certificates.rules import DeadlineUnit, parse_deadline
+
+    if not text:
+        return ""
+    try:
+        spec = parse_deadline(text)
+    except ValueError:
+        return text
+    if spec.unit is DeadlineUnit.WORKING_DAYS:
+        return _("%(n)s working day(s)", n=spec.n)
+    if spec.unit is DeadlineUnit.CALENDAR_DAYS:
+        return _("%(n)s calendar day(s)", n=spec.n)
+    return _("%(n)s month(s)", n=spec.n)
 
 
 def get_suspension(suspension_id: int) -> Suspension:
