@@ -263,3 +263,42 @@ def test_filters(catalogue):
     assert numbers(status="due_soon") == ["A", "B"]
     assert numbers(due_within_days=10) == ["A"]
     assert numbers(status="valid") == ["C"]
+
+
+def test_count_covered_by_a_suspension(catalogue):
+    row = add_suspension(**ANHUI)
+    make_certificate("IN", region="340104", due=D(2020, 2, 1))
+    make_certificate("OUT-region", region="320100", due=D(2020, 2, 1))
+    make_certificate("OUT-window", region="340104", due=D(2020, 3, 1))
+    db.session.commit()
+    assert timelines.count_covered(db.session, row.to_rule()) == 1
+
+
+def test_database_written_csv_equals_the_python_rows(catalogue):
+    """On PostgreSQL the export CSV comes from COPY; it must be byte-identical to the CSV of
+    export_rows (the path SQLite uses)."""
+    from trainer.certificates import export
+
+    rng = random.Random(7)
+    for values in (ANHUI, NINGXIA, SHENZHEN, JIANGSU, SICHUAN, ANHUI_LATER):
+        add_suspension(**values)
+    add_suspension(name='Quote "this", and that', start_on=D(2021, 1, 1), lift_on=None,
+                   regions=["11"], types=[], effect="deemed_valid")
+    for values in random_certificates(rng, 150):
+        make_certificate(values.pop("number"), values.pop("type_code"), values.pop("region"),
+                         values.pop("due"), **values)
+    make_certificate("=1+1", region="110101", due=D(2021, 6, 1))
+    make_certificate("-5", region="110101", due=D(2021, 6, 2))
+    db.session.commit()
+    for x, extra in [(D(2020, 4, 9), {}), (D(2021, 7, 1), {"status": "deemed_valid"}),
+                     (D(2020, 3, 1), {"region": "34", "search": "R00001"}),
+                     (D(2020, 3, 1), {"search": "it's"})]:
+        filters = queries.CertificateFilter(as_of=x, **extra)
+        python_bytes = b"".join(chunk.encode() for chunk in
+                                export.csv_chunks(queries.export_rows(db.session, filters)))
+        streamed = b"".join(export.csv_stream(db.session, filters))
+        assert streamed == python_bytes, x
+    everything = b"".join(export.csv_stream(db.session, queries.CertificateFilter(
+        as_of=D(2021, 7, 1))))
+    assert b"\n'=1+1,deemed_valid," in everything and b"\n'-5,deemed_valid," in everything
+    assert b'"Quote ""this"", and that"' in everything

@@ -196,3 +196,38 @@ def test_verification_page_qr_and_pdf(client, people, certs):
     response = client.get(f"/certificates/{certs['AH-1']}/pdf")
     assert response.status_code == 200 and response.get_data()[:5] == b"%PDF-"
     assert client.get(f"/certificates/{certs['JS-1']}/pdf").status_code == 404
+
+
+def test_admin_records_application_extends_review_and_revokes(client, people, certs):
+    client.login(people["safety_login"])
+    url = f"/admin/certificates/{certs['AH-1']}"
+    assert "Record application" in page(client, url)
+    response = client.post_form(url + "/application", {"applied_on": "2020-04-01"})
+    assert response.status_code == 302
+    with client.application.app_context():
+        cert = db.session.get(Certificate, certs["AH-1"])
+        assert cert.renewal_applied_on == D(2020, 4, 1) and cert.valid_until is None
+    response = client.post_form(url + "/application", {"applied_on": "yesterday"})
+    assert response.status_code == 302
+    # Another employer's certificate: not found; revoking is for admins only.
+    other = f"/admin/certificates/{certs['JS-1']}/application"
+    assert client.post_form(other, {"applied_on": "2020-04-01"}).status_code == 404
+    assert client.post_form(url + "/revoke").status_code == 403
+    client.logout()
+    client.login(people["admin_login"])
+    with client.application.app_context():
+        cert = db.session.get(Certificate, certs["JS-1"])
+        cert.review_due_on = D(2020, 2, 10)
+        cert.expires_on = D(2023, 2, 10)
+        services.update_timeline(db.session, cert)
+        db.session.commit()
+    js = f"/admin/certificates/{certs['JS-1']}"
+    assert client.post_form(js + "/extend-review").status_code == 302
+    assert client.post_form(js + "/revoke").status_code == 302
+    with client.application.app_context():
+        cert = db.session.get(Certificate, certs["JS-1"])
+        assert cert.review_extended and cert.review_due_on is None
+        assert cert.due_on == D(2023, 2, 10) and cert.revoked_on is not None
+        actions = set(db.session.scalars(sa.select(AuditEntry.action)))
+        assert {"certificate.application", "certificate.extend_review",
+                "certificate.revoke"} <= actions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -62,14 +63,19 @@ def export_command(as_of: dt.date, file_format: str, output: Path | None) -> Non
     """
     from trainer.certificates import export, queries
 
-    rows = queries.export_rows(db.session, queries.CertificateFilter(as_of=as_of))
-    write = export.write_xlsx if file_format == "xlsx" else export.write_csv
+    filters = queries.CertificateFilter(as_of=as_of)
+
+    def write(stream: Any) -> int:
+        if file_format == "xlsx":
+            return export.write_xlsx(queries.export_rows(db.session, filters), stream)
+        return export.write_csv_stream(db.session, filters, stream)
+
     if output is None:
-        count = write(rows, sys.stdout.buffer)
+        count = write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
     else:
         with output.open("wb") as stream:
-            count = write(rows, stream)
+            count = write(stream)
     click.echo(f"exported {count} certificates as of {as_of.isoformat()}"
                + (f" to {output}" if output else ""), err=True)
 

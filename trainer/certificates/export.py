@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import IO, Any
+
+from trainer.certificates import queries
+from trainer.certificates.timelines import DbSession
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,3 +69,41 @@ class _Counter:
         for row in self.rows:
             self.count += 1
             yield row
+
+
+def csv_stream(session: DbSession, filters: queries.CertificateFilter) -> Iterator[bytes]:
+    """The export as CSV bytes, streamed: the command line and the dashboard both use this.
+
+    On PostgreSQL the database writes the CSV (``COPY (export_select) TO STDOUT``); elsewhere
+    the rows come from ``queries.export_rows`` in keyset batches. Same bytes either way.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        yield from _copy_csv(session, filters)
+        return
+    for chunk in csv_chunks(queries.export_rows(session, filters)):
+        yield chunk.encode("utf-8")
+
+
+def _copy_csv(session: DbSession, filters: queries.CertificateFilter) -> Iterator[bytes]:
+    dialect = session.get_bind().dialect
+    # Literal values (dates, codes, the search text) rendered by the connected dialect, which
+    # knows the server's string-escaping rules; COPY takes no bind parameters.
+    sql = str(queries.export_select(filters).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = session.connection().connection.driver_connection
+    yield "\ufeff".encode()
+    with raw.cursor() as cursor, cursor.copy(
+        f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    ) as copy:
+        for data in copy:
+            yield bytes(data)
+
+
+def write_csv_stream(session: DbSession, filters: queries.CertificateFilter,
+                     stream: IO[bytes]) -> int:
+    """Write the CSV export; returns the number of certificates (lines minus the header)."""
+    lines = 0
+    for chunk in csv_stream(session, filters):
+        stream.write(chunk)
+        lines += chunk.count(b"\n")
+    return max(lines - 1, 0)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, StringField
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -31,3 +31,12 @@ class VerifyForm(FlaskForm):
         csrf = False  # a GET lookup that changes nothing
 
     number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=40)])
+
+
+class ApplicationForm(FlaskForm):
+    applied_on = DateField(_l("Refresher training completed and exam requested on"),
+                           validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: extend the review interval, revoke."""

@@ -190,6 +190,43 @@ def export_rows(
             yield export_row(row, names)
 
 
+def export_select(filters: CertificateFilter) -> Any:
+    """The export as one SELECT producing its text columns (PostgreSQL), for COPY … TO STDOUT:
+    the database writes the CSV, so a million rows stream without Python touching each one.
+    Same rows, order and text as ``export_rows`` (a test compares them)."""
+    x = filters.as_of
+    names = (
+        sa.select(Suspension.name)
+        .where(Suspension.id == C.suspension_id)
+        .scalar_subquery()
+    )
+
+    def day(column: Any) -> Any:
+        return sa.func.to_char(column, "YYYY-MM-DD")
+
+    number = sa.case(
+        (sa.func.substr(C.number, 1, 1).in_(_FORMULA_STARTS), sa.literal("'") + C.number),
+        else_=C.number,
+    )
+    return (
+        sa.select(
+            number.label("number"),
+            status_case(x).label("status"),
+            day(C.valid_until).label("valid_until"),
+            day(C.holder_deadline).label("holder_deadline"),
+            day(C.exam_deadline).label("exam_deadline"),
+            sa.case((sa.and_(C.covered, C.suspension_id.is_not(None)), names),
+                    else_=None).label("suspension"),
+        )
+        .where(*filters.conditions())
+        .order_by(C.id)
+    )
+
+
+# Cells Excel would run as formulas get a leading quote (see export.safe_cell).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def export_row(row: Any, suspension_names: dict[int, str]) -> list[str]:
     suspension = ""
     if row.covered and row.suspension_id is not None:

@@ -324,3 +324,15 @@ def _write(session: DbSession, changes: Iterable[dict[str, Any]]) -> int:
 def _rowcount(result: Any) -> int:
     count = getattr(result, "rowcount", 0)
     return int(count) if count and count > 0 else 0
+
+
+def covered_by(suspension: rules.Suspension) -> Any:
+    """SQL condition: certificates whose due date lies in this suspension's window and scope
+    (what it covers directly, before chaining), for counts such as "lifting this affects N"."""
+    return _in_some_window([suspension])
+
+
+def count_covered(session: DbSession, suspension: rules.Suspension) -> int:
+    return int(session.scalar(
+        sa.select(sa.func.count()).select_from(Certificate.__table__)
+        .where(covered_by(suspension), sa.not_(Certificate.__table__.c.superseded))) or 0)

@@ -30,7 +30,12 @@ from trainer.accounts.rules import Role
 from trainer.audit import services as audit
 from trainer.auth import ADMINS, public, require
 from trainer.certificates import dashboard, export, issuing, queries, services, timelines
-from trainer.certificates.forms import CertificateTypeForm, VerifyForm
+from trainer.certificates.forms import (
+    ApplicationForm,
+    CertificateTypeForm,
+    ConfirmForm,
+    VerifyForm,
+)
 from trainer.certificates.models import Certificate, CertificateType, Suspension
 from trainer.clock import today, utcnow
 from trainer.db import db
@@ -205,8 +210,7 @@ def export_list() -> BaseResponse:
 
     def stream() -> Any:
         with Session(engine) as own:
-            for chunk in export.csv_chunks(queries.export_rows(own, filters)):
-                yield chunk.encode("utf-8")
+            yield from export.csv_stream(own, filters)
 
     return Response(
         stream(),
@@ -253,7 +257,74 @@ def detail(certificate_id: int) -> str:
     day = today()
     return render_template(
         "certificates/detail.html", cert=cert, status=services.status_of(cert, day).value,
-        history=history_of(cert), today=day, locale=_locale())
+        history=history_of(cert), today=day, locale=_locale(),
+        application_form=ApplicationForm(applied_on=cert.renewal_applied_on or day),
+        confirm_form=ConfirmForm())
+
+
+def _facts(cert: Certificate) -> dict[str, Any]:
+    return {"renewal_applied_on": cert.renewal_applied_on, "review_due_on": cert.review_due_on,
+            "review_extended": cert.review_extended, "revoked_on": cert.revoked_on}
+
+
+def _change(cert: Certificate, action: str, apply_change: Any) -> None:
+    before = _facts(cert)
+    apply_change()
+    services.update_timeline(db.session, cert)
+    old, new = audit.changes(before, _facts(cert))
+    if new:
+        audit.record(current_user, action, "certificate", cert.number, before=old, after=new,
+                     employer_id=cert.employer_id)
+    db.session.commit()
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/application", methods=["POST"])
+@require(*ADMINS)
+def record_application(certificate_id: int) -> BaseResponse:
+    """The holder completed the refresher training and requested the exam on this day."""
+    cert = _visible_certificate(certificate_id)
+    form = ApplicationForm()
+    if not form.validate_on_submit() or form.applied_on.data is None:
+        flash(_("Enter the date as YYYY-MM-DD."), "error")
+    elif form.applied_on.data > today():
+        flash(_("The application date cannot be in the future."), "error")
+    else:
+        applied_on = form.applied_on.data
+        _change(cert, "certificate.application", lambda: setattr(
+            cert, "renewal_applied_on", applied_on))
+        flash(_("Application recorded."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/extend-review", methods=["POST"])
+@require(Role.ADMIN)
+def extend_review(certificate_id: int) -> BaseResponse:
+    """The authority extended the review interval (10 years without violations): the next
+    review falls on the expiry date."""
+    cert = _visible_certificate(certificate_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+    def extend() -> None:
+        cert.review_extended = True
+        cert.review_due_on = None
+
+    _change(cert, "certificate.extend_review", extend)
+    flash(_("Review interval extended."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@require(Role.ADMIN)
+def revoke(certificate_id: int) -> BaseResponse:
+    cert = _visible_certificate(certificate_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if cert.revoked_on is None:
+        day = today()
+        _change(cert, "certificate.revoke", lambda: setattr(cert, "revoked_on", day))
+        flash(_("Certificate revoked."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=cert.id))
 
 
 @bp.route("/admin/certificate-types")
