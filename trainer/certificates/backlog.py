@@ -68,9 +68,13 @@ def load_items(suspension_id: int) -> list[planner.BacklogItem]:
 
 def load_sessions(items: Sequence[planner.BacklogItem]) -> list[planner.ExamSession]:
     """Every exam session, with the seats booked by other backlogs taken off its capacity."""
+    # Seats held by certificates still in some backlog (a certificate that left every backlog,
+    # e.g. after a suspension was edited, no longer holds its seat).
     booked = Counter(dict(db.session.execute(
         sa.select(BacklogBooking.session_id, sa.func.count())
-        .where(BacklogBooking.state == BookingState.BOOKED)
+        .join(Certificate, Certificate.id == BacklogBooking.certificate_id)
+        .where(BacklogBooking.state == BookingState.BOOKED,
+               Certificate.suspension_id.is_not(None), Certificate.revoked_on.is_(None))
         .group_by(BacklogBooking.session_id)).all()))
     mine = Counter(i.session_id for i in items if i.state is planner.ItemState.BOOKED)
     sessions = []
@@ -102,7 +106,12 @@ def run_plan(suspension: Suspension, today: dt.date) -> planner.Plan:
 
 
 def plan_backlog(suspension: Suspension, today: dt.date, *, book: bool = True) -> tuple[planner.Plan, int]:
-    """Run the planner and write its new bookings. Returns the plan and the number booked."""
+    """Run the planner and write its new bookings. Returns the plan and the number booked.
+
+    The exam sessions are locked (PostgreSQL ``FOR UPDATE``) until the caller commits, so two
+    admins planning at once cannot book the same seat twice."""
+    if book:
+        db.session.execute(sa.select(ExamSession.id).with_for_update())
     result = run_plan(suspension, today)
     if not book or not result.bookings:
         return result, 0
