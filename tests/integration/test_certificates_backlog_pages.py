@@ -101,6 +101,9 @@ def test_sessions_plan_and_progress(app, client, setup):
     bad = client.post_form("/admin/exam-sessions", {"day": "2099-01-01", "capacity": "2",
                                                      "region": "3"})
     assert bad.status_code == 400 and "is not a region code" in bad.get_data(as_text=True)
+    bad = client.post_form("/admin/exam-sessions", {"day": "2099-01-01", "capacity": "2",
+                                                     "types": "77"})
+    assert bad.status_code == 400 and "is not a certificate type" in bad.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExamSession)) == 0
     ok = client.post_form("/admin/exam-sessions", {"day": "2099-01-05", "place": "合肥考点",

@@ -323,6 +323,10 @@ def sessions() -> str | Response | tuple[str, int]:
                                         "e.g. 34, 3201 or 340104.", value=region)]
                 ok = False
         types = service.split_list(form.types.data or "")
+        type_errors = service.type_selector_errors(types)
+        if type_errors:
+            form.types.errors = type_errors
+            ok = False
         if ok:
             session = backlog_service.add_session(day, (form.place.data or "").strip(),
                                                   form.capacity.data or 0, types, region,
