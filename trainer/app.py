@@ -24,6 +24,8 @@ BLUEPRINTS = [
     "trainer.certificates.views:bp",
     "trainer.courses.views:bp",
     "trainer.courses.api:bp",
+    "trainer.exams.views:bp",
+    "trainer.exams.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

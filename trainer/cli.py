@@ -21,11 +21,13 @@ GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:cou
                      "trainer.certificates.cli:certificates",
                      "trainer.certificates.backlog_cli:suspensions",
                      "trainer.certificates.backlog_cli:backlog",
-                     "trainer.certificates.backlog_cli:certificates"]
+                     "trainer.certificates.backlog_cli:certificates",
+                     "trainer.exams.cli:exams"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
 DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo",
                            "trainer.certificates.cli:load_demo",
-                           "trainer.certificates.backlog_cli:load_demo"]
+                           "trainer.certificates.backlog_cli:load_demo",
+                           "trainer.exams.cli:load_demo"]
 
 
 def _create_app() -> Flask:
