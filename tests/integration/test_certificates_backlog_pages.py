@@ -272,3 +272,22 @@ def test_backlog_shows_review_hours_from_courses(app, client, setup, monkeypatch
     page = client.get(f"/admin/backlog/{suspension(app).id}").get_data(as_text=True)
     assert "Review hours: 6.5 / 8.0" in page
     assert (setup["worker"], "1.2", "review", D(2019, 2, 10)) in calls
+
+
+def test_burn_down_chart_is_downsampled():
+    from trainer.certificates import planner
+    from trainer.certificates.backlog_views import CHART_POINTS, burn_down_chart
+
+    start = D(2026, 1, 1)
+    points = tuple(planner.BurnDownPoint(start + dt.timedelta(days=i), 5000 - i, None, i >= 10)
+                   for i in range(5000))
+    result = planner.Plan(today=start + dt.timedelta(days=10), first_day=start, total=5000,
+                          passed=0, kept=0, bookings=(), unplaced=(), late=(), overdue=(),
+                          last_deadline=None, working_days=0, seats_available=0,
+                          seats_per_working_day=0, capacity_per_working_day=0.0,
+                          burn_down=points)
+    chart = burn_down_chart(result)
+    assert chart is not None
+    drawn = len(chart["actual"].split()) + len(chart["planned"].split())
+    assert drawn <= CHART_POINTS + 3
+    assert chart["first"] == start and chart["last"] == points[-1].day

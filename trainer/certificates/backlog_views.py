@@ -368,6 +368,7 @@ def my_reminders() -> str:
 # --- chart ----------------------------------------------------------------------------------
 
 CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 360, 200, 40, 24, 10, 8
+CHART_POINTS = 400
 
 
 def burn_down_chart(result: planner.Plan) -> dict[str, Any] | None:
@@ -376,6 +377,12 @@ def burn_down_chart(result: planner.Plan) -> dict[str, Any] | None:
     points = result.burn_down
     if len(points) < 2:
         return None
+    if len(points) > CHART_POINTS:  # one point per day is more than a phone can show
+        step = -(-len(points) // CHART_POINTS)
+        keep = {0, len(points) - 1}
+        keep.update(range(0, len(points), step))
+        keep.update(i for i, p in enumerate(points) if p.day == result.today)
+        points = tuple(points[i] for i in sorted(keep))
     top = max(max(p.remaining for p in points), max((p.ideal or 0) for p in points), 1)
     first, last = points[0].day, points[-1].day
     span = max(1, (last - first).days)
