@@ -142,6 +142,22 @@ def test_sessions_plan_and_progress(app, client, setup):
         row = db.session.get(Certificate, other)
         assert row.renewal_applied_on == D(2020, 3, 20) and row.valid_until is None
 
+    # Seats can be changed (audited); bad numbers change nothing.
+    with app.app_context():
+        second = db.session.scalar(sa.select(ExamSession.id).where(ExamSession.day == D(2099, 1, 6)))
+    response = client.post_form(f"/admin/exam-sessions/{second}/capacity", {"capacity": "-3"},
+                                follow_redirects=True)
+    assert "whole number" in response.get_data(as_text=True)
+    response = client.post_form(f"/admin/exam-sessions/{second}/capacity", {"capacity": "9"},
+                                follow_redirects=True)
+    assert "now has 9 seat(s)" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ExamSession, second).capacity == 9
+        assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
+                                 .limit(1)) == "exam_session.capacity"
+    assert client.post_form("/admin/exam-sessions/999999/capacity",
+                            {"capacity": "1"}).status_code == 404
+
     # Deleting a session releases its bookings.
     with app.app_context():
         first = db.session.scalar(sa.select(ExamSession.id).where(ExamSession.day == D(2099, 1, 5)))

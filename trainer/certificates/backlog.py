@@ -323,6 +323,17 @@ def add_session(day: dt.date, place: str, capacity: int, type_codes: list[str],
     return session
 
 
+def set_capacity(session: ExamSession, capacity: int, actor: Any | None) -> None:
+    """Change a session's seats (audited). Existing bookings stay, even above the new figure."""
+    from trainer.audit import services as audit
+
+    before = session.capacity
+    session.capacity = capacity
+    db.session.flush()
+    audit.record(actor, "exam_session.capacity", "exam_session", session.id,
+                 before={"capacity": before}, after={"capacity": capacity})
+
+
 def delete_session(session: ExamSession, actor: Any | None) -> int:
     """Delete a session; its bookings go back to waiting for a seat. Returns how many."""
     from trainer.audit import services as audit

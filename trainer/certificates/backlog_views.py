@@ -17,7 +17,13 @@ from trainer.auth import require
 from trainer.certificates import backlog as backlog_service
 from trainer.certificates import planner, reminders
 from trainer.certificates import suspensions as service
-from trainer.certificates.backlog_forms import LiftForm, ProgressForm, SessionForm, SuspensionForm
+from trainer.certificates.backlog_forms import (
+    CapacityForm,
+    LiftForm,
+    ProgressForm,
+    SessionForm,
+    SuspensionForm,
+)
 from trainer.certificates.backlog_models import ExamSession
 from trainer.certificates.calendar import normalize_region_selector
 from trainer.certificates.models import Suspension
@@ -339,6 +345,23 @@ def sessions() -> str | Response | tuple[str, int]:
     back = request.args.get("back", type=int)
     return render_template("backlog/sessions.html", form=form,
                            sessions=backlog_service.sessions_with_use(), back=back), status
+
+
+@bp.route("/admin/exam-sessions/<int:session_id>/capacity", methods=["POST"])
+@require(Role.ADMIN)
+def session_capacity(session_id: int) -> Response:
+    session = db.session.get(ExamSession, session_id)
+    if session is None:
+        abort(404)
+    form = CapacityForm()
+    if not form.validate_on_submit() or form.capacity.data is None:
+        flash(_("Seats must be a whole number from 0 to 100000."), "error")
+    else:
+        backlog_service.set_capacity(session, form.capacity.data, current_user)
+        db.session.commit()
+        flash(_("Exam session on %(day)s now has %(seats)s seat(s).", day=session.day.isoformat(),
+                seats=session.capacity), "success")
+    return redirect(url_for("backlog.sessions", back=request.args.get("back")))
 
 
 @bp.route("/admin/exam-sessions/<int:session_id>/delete", methods=["POST"])
