@@ -292,7 +292,8 @@ def test_database_written_csv_equals_the_python_rows(catalogue):
     db.session.commit()
     for x, extra in [(D(2020, 4, 9), {}), (D(2021, 7, 1), {"status": "deemed_valid"}),
                      (D(2020, 3, 1), {"region": "34", "search": "R00001"}),
-                     (D(2020, 3, 1), {"search": "it's"})]:
+                     (D(2020, 3, 1), {"search": "it's"}),
+                     (D(2020, 3, 1), {"search": "\\'); drop table certificates; --%s"})]:
         filters = queries.CertificateFilter(as_of=x, **extra)
         python_bytes = b"".join(chunk.encode() for chunk in
                                 export.csv_chunks(queries.export_rows(db.session, filters)))
@@ -302,3 +303,21 @@ def test_database_written_csv_equals_the_python_rows(catalogue):
         as_of=D(2021, 7, 1))))
     assert b"\n'=1+1,deemed_valid," in everything and b"\n'-5,deemed_valid," in everything
     assert b'"Quote ""this"", and that"' in everything
+
+
+def test_partial_refresh_after_suspension_changes(catalogue):
+    row = add_suspension(**ANHUI)
+    make_certificate("AH", region="340104")
+    db.session.commit()
+    cert = db.session.scalar(sa.select(Certificate).where(Certificate.number == "AH"))
+    assert cert.covered
+    row.regions = ["32"]
+    result = timelines.refresh(db.session, full=False)
+    assert result.reset_uncovered == 1
+    db.session.commit()
+    assert export(D(2020, 2, 20))["AH"] == ["expired", "2020-02-10", "", "", ""]
+    row.regions = ["3401"]
+    result = timelines.refresh(db.session, full=False)
+    assert result.updated == 1
+    db.session.commit()
+    assert export(D(2020, 2, 20))["AH"][0] == "deemed_valid"

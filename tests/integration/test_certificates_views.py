@@ -231,3 +231,28 @@ def test_admin_records_application_extends_review_and_revokes(client, people, ce
         actions = set(db.session.scalars(sa.select(AuditEntry.action)))
         assert {"certificate.application", "certificate.extend_review",
                 "certificate.revoke"} <= actions
+
+
+def test_working_calendar_override_moves_deadlines(client, people, certs):
+    client.login(people["admin_login"])
+    assert "Working-day calendar" in page(client, "/admin/working-calendar")
+    # Anhui delays resumption of work: 2020-02-26..2020-03-06 are rest days in 34.
+    response = client.post_form("/admin/working-calendar", {
+        "first_day": "2020-02-26", "last_day": "2020-03-06", "kind": "rest",
+        "region_selector": "34", "reason": "Anhui: resumption delayed"})
+    assert response.status_code == 302
+    with client.application.app_context():
+        cert = db.session.get(Certificate, certs["AH-1"])
+        assert cert.holder_deadline == D(2020, 4, 20)  # 8 working days fewer: 8 later
+        override_id = db.session.scalar(sa.select(AuditEntry.target_id).where(
+            AuditEntry.action == "calendar_override.add"))
+    bad = client.post_form("/admin/working-calendar", {
+        "first_day": "2020-03-06", "last_day": "2020-02-26", "kind": "rest",
+        "region_selector": "x"})
+    assert bad.status_code == 400
+    assert client.post_form(f"/admin/working-calendar/{override_id}/delete").status_code == 302
+    with client.application.app_context():
+        assert db.session.get(Certificate, certs["AH-1"]).holder_deadline == D(2020, 4, 8)
+    client.logout()
+    client.login(people["safety_login"])
+    assert client.get("/admin/working-calendar").status_code == 403

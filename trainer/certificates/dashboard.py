@@ -23,7 +23,14 @@ MONTHS = 24
 def _month_key(session: DbSession, column: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return sa.func.strftime("%Y-%m", column)
-    return sa.func.to_char(column, "YYYY-MM")
+    # date_trunc is much cheaper than to_char per row; formatted below.
+    return sa.func.date_trunc("month", column)
+
+
+def _month_label(value: Any) -> str:
+    if isinstance(value, str):
+        return value[:7]
+    return f"{value.year:04d}-{value.month:02d}"
 
 
 @dataclass
@@ -60,7 +67,7 @@ def due_per_month(session: DbSession, filters: CertificateFilter, months: int = 
         .where(*filters.conditions(with_status=False), C.due_on >= first, C.due_on < end)
         .group_by(key)
     )
-    counts = {str(month): int(count) for month, count in session.execute(query)}
+    counts = {_month_label(month): int(count) for month, count in session.execute(query)}
     bars = []
     for index in range(months):
         month = add_months(first, index)

@@ -2,8 +2,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from trainer.forms import choices
 
 
 class CertificateTypeForm(FlaskForm):
@@ -40,3 +49,17 @@ class ApplicationForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: extend the review interval, revoke."""
+
+
+class CalendarOverrideForm(FlaskForm):
+    first_day = DateField(_l("First day"), validators=[DataRequired()])
+    last_day = DateField(_l("Last day"), validators=[DataRequired()])
+    kind = SelectField(_l("These days are"), choices=choices([
+        ("rest", _l("Rest days (no working days)")),
+        ("working", _l("Working days")),
+    ]))
+    region_selector = StringField(
+        _l("Region (code prefix such as 34 or 3401; empty: nationwide)"),
+        validators=[Optional(), Length(max=6)])
+    reason = StringField(_l("Reason (e.g. the notice delaying resumption of work)"),
+                         validators=[Optional(), Length(max=300)])

@@ -142,12 +142,14 @@ def counts_by_status(session: DbSession, filters: CertificateFilter) -> dict[str
 
 
 def list_query(filters: CertificateFilter) -> Any:
-    """Certificates matching the filters, with their status as of the day, by due date."""
-    return (
-        sa.select(Certificate, status_case(filters.as_of).label("status"))
-        .where(*filters.conditions())
-        .order_by(Certificate.due_on, Certificate.id)
-    )
+    """Certificates matching the filters, with their status as of the day, by due date
+    (soonest first; for expired and revoked, the most recent first)."""
+    query = sa.select(Certificate, status_case(filters.as_of).label("status")).where(
+        *filters.conditions())
+    if filters.status in {Status.EXPIRED.value, Status.REVOKED.value}:
+        # The most recently lapsed first (a backward walk of the due_on index).
+        return query.order_by(Certificate.due_on.desc(), Certificate.id.desc())
+    return query.order_by(Certificate.due_on, Certificate.id)
 
 
 def page(

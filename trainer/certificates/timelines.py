@@ -196,12 +196,34 @@ class RefreshResult:
         return out
 
 
-def refresh(session: DbSession, context: RuleContext | None = None) -> RefreshResult:
-    """Bring every certificate's timeline columns up to date. Idempotent; flushes, no commit."""
+def refresh(
+    session: DbSession, context: RuleContext | None = None, *, full: bool = True
+) -> RefreshResult:
+    """Bring every certificate's timeline columns up to date. Idempotent; flushes, no commit.
+
+    ``full=False`` is for after a suspension or calendar change (what the suspension admin
+    calls): it trusts the due dates and renewal windows that the services keep on every write
+    and only settles what suspensions decide, touching covered rows and rows due inside a
+    suspension window through indexes. ``full=True`` (``trainer certificates refresh``) also
+    re-derives due dates and windows for every row, e.g. after rows were changed in bulk SQL.
+    """
     session.flush()
     context = context or load_context(session)
     result = RefreshResult(problems=list(context.problems))
     table: sa.Table = Certificate.__table__  # type: ignore[assignment]
+    in_window = _in_some_window(context.suspensions)
+    if not full:
+        # Rows outside every window that a suspension used to cover go back to plain.
+        result.reset_uncovered = _rowcount(session.execute(
+            sa.update(table)
+            .where(table.c.covered, sa.not_(in_window))
+            .values(covered=False, suspension_id=None, valid_until=table.c.due_on,
+                    holder_deadline=None, exam_deadline=None, awaiting_exam_since=None,
+                    provisional=False)
+        ))
+        result.examined, result.updated = _recompute(session, context, in_window)
+        session.expire_all()
+        return result
     due = sa.case(
         (
             sa.and_(
@@ -221,7 +243,6 @@ def refresh(session: DbSession, context: RuleContext | None = None) -> RefreshRe
             sa.update(table).where(table.c.renewal_opens_on != opens).values(renewal_opens_on=opens)
         )
     )
-    in_window = _in_some_window(context.suspensions)
     # Outside every window nothing can cover D: V = D and no suspension fields.
     result.reset_uncovered = _rowcount(
         session.execute(

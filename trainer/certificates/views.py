@@ -32,11 +32,12 @@ from trainer.auth import ADMINS, public, require
 from trainer.certificates import dashboard, export, issuing, queries, services, timelines
 from trainer.certificates.forms import (
     ApplicationForm,
+    CalendarOverrideForm,
     CertificateTypeForm,
     ConfirmForm,
     VerifyForm,
 )
-from trainer.certificates.models import Certificate, CertificateType, Suspension
+from trainer.certificates.models import CalendarOverride, Certificate, CertificateType
 from trainer.clock import today, utcnow
 from trainer.db import db
 from trainer.i18n import select_locale
@@ -451,6 +452,65 @@ def pdf(certificate_id: int) -> Response:
         "Content-Disposition": f'inline; filename="certificate-{cert.id}.pdf"'})
 
 
-def suspension_names() -> dict[int, str]:
-    return {sid: name for sid, name in db.session.execute(sa.select(Suspension.id,
-                                                                  Suspension.name))}
+
+@bp.route("/admin/working-calendar", methods=["GET", "POST"])
+@require(Role.ADMIN)
+def working_calendar() -> str | BaseResponse | tuple[str, int]:
+    """Admin overrides on top of the national holiday calendar (e.g. a province's delayed
+    resumption of work); deadlines counted in working days follow them at once."""
+    from trainer.certificates.calendar import CalendarOverride as OverrideRule
+    from trainer.certificates.calendar import DayKind, last_published_year
+
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data
+        selector = (form.region_selector.data or "").strip()
+        try:
+            assert first is not None and last is not None
+            rule = OverrideRule(first, last, DayKind(form.kind.data or "rest"), selector,
+                                form.reason.data or "")
+        except ValueError:
+            form.last_day.errors.append(_("Check the days (the last day cannot be before the "
+                                          "first) and the region (2, 4 or 6 digits)."))
+        else:
+            row = CalendarOverride(first_day=rule.first_day, last_day=rule.last_day,
+                                   kind=str(rule.kind), region_selector=rule.region_selector,
+                                   reason=rule.reason, created_by_id=current_user.id)
+            db.session.add(row)
+            db.session.flush()
+            audit.record(current_user, "calendar_override.add", "calendar_override", row.id,
+                         after=_override_dict(row))
+            result = timelines.refresh(db.session, full=False)
+            db.session.commit()
+            flash(_("Override saved; %(n)s certificate deadlines recomputed.",
+                    n=result.updated + result.reset_uncovered), "success")
+            return redirect(url_for("certificates.working_calendar"))
+    rows = list(db.session.scalars(sa.select(CalendarOverride).order_by(
+        CalendarOverride.first_day.desc(), CalendarOverride.id.desc())))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certificates/calendar.html", form=form, rows=rows,
+                           confirm_form=ConfirmForm(),
+                           published_through=last_published_year()), status
+
+
+def _override_dict(row: CalendarOverride) -> dict[str, Any]:
+    return {"first_day": row.first_day.isoformat(), "last_day": row.last_day.isoformat(),
+            "kind": row.kind, "region_selector": row.region_selector, "reason": row.reason}
+
+
+@bp.route("/admin/working-calendar/<int:override_id>/delete", methods=["POST"])
+@require(Role.ADMIN)
+def delete_override(override_id: int) -> BaseResponse:
+    row = db.session.get(CalendarOverride, override_id)
+    if row is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record(current_user, "calendar_override.delete", "calendar_override", row.id,
+                 before=_override_dict(row))
+    db.session.delete(row)
+    db.session.flush()
+    timelines.refresh(db.session, full=False)
+    db.session.commit()
+    flash(_("Override deleted."), "success")
+    return redirect(url_for("certificates.working_calendar"))
