@@ -23,6 +23,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from trainer.certificates import timelines
 from trainer.certificates.calendar import check_region_code
 from trainer.certificates.models import Certificate, CertificateType
 from trainer.certificates.timelines import DbSession
+from trainer.clock import utcnow
 from trainer.questions.importers.limits import MIB, ImportLimits, check_xlsx_archive
 from trainer.uploads import UploadError, decode_text, looks_like_xlsx
 from trainer.xlsx_reader import XlsxUnreadable, read_first_sheet
@@ -318,16 +320,24 @@ def _write(session: DbSession, rows: list[_Row], result: ImportResult) -> None:
             sa.select(Certificate).where(Certificate.number.in_(numbers[start:start + 1000]))
         ):
             existing[cert.number] = cert
-    for index, row in enumerate(rows, start=1):
+    # New rows go in with Core INSERTs in batches (no ORM object per row, so memory stays
+    # bounded for a register of a million rows); changed rows are updated through the ORM.
+    table: sa.Table = Certificate.__table__  # type: ignore[assignment]
+    now = utcnow()
+    pending: list[dict[str, Any]] = []
+    for row in rows:
         values = row.values
         found = existing.get(values["number"])
         if found is None:
-            cert = Certificate(source="import", review_extended=False, superseded=False,
-                               **values)
-            cert.holder_user_id = holders.get(values["id_number"])
-            timelines.apply(cert, context)
-            session.add(cert)
+            record = dict(values, source="import", review_extended=False, superseded=False,
+                          created_at=now, revoked_on=None, replaces_id=None,
+                          holder_user_id=holders.get(values["id_number"]))
+            record.update(timelines.compute(SimpleNamespace(**record), context))
+            pending.append(record)
             result.created += 1
+            if len(pending) >= 2000:
+                session.execute(sa.insert(table), pending)
+                pending = []
         elif any(getattr(found, key) != values[key] for key in _COMPARED):
             for key in _COMPARED:
                 setattr(found, key, values[key])
@@ -337,6 +347,6 @@ def _write(session: DbSession, rows: list[_Row], result: ImportResult) -> None:
             result.updated += 1
         else:
             result.unchanged += 1
-        if index % 5000 == 0:
-            session.flush()
+    if pending:
+        session.execute(sa.insert(table), pending)
     session.flush()
