@@ -40,6 +40,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
 
     page.screenshot(path=str(tmp_path / "suspensions.png"), full_page=True)
     page.click("[data-testid^=lift-]")
+    page.wait_for_load_state("load")  # lift.js (deferred) listens to the date field
     assert horizontal_overflow(page) == 0
     # The count follows the date as it is typed (fetched, no reload).
     page.fill("#on", (day - dt.timedelta(days=20)).isoformat())
