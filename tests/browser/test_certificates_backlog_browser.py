@@ -38,7 +38,9 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.wait_for_selector(".flash-success")
     assert "3" in page.locator("[data-testid^=covered-]").inner_text()
 
+    page.screenshot(path=str(tmp_path / "suspensions.png"), full_page=True)
     page.click("[data-testid^=lift-]")
+    page.wait_for_load_state("load")  # lift.js (deferred) listens to the date field
     assert horizontal_overflow(page) == 0
     # The count follows the date as it is typed (fetched, no reload).
     page.fill("#on", (day - dt.timedelta(days=20)).isoformat())
@@ -47,6 +49,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.fill("#on", lift)
     page.wait_for_function(
         "document.querySelector('[data-testid=affected]').textContent.includes(' 3 ')")
+    page.screenshot(path=str(tmp_path / "lift.png"), full_page=True)
     page.click("[data-testid=confirm-lift]")
     page.wait_for_selector("[data-testid=backlog-total]")
     assert page.locator("[data-testid=backlog-total]").inner_text() == "3"
@@ -65,6 +68,7 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     page.click("[data-testid=add-session]")
     page.wait_for_selector("[data-testid=sessions] li >> nth=1")
     assert horizontal_overflow(page) == 0
+    page.screenshot(path=str(tmp_path / "sessions.png"), full_page=True)
     page.click("[data-testid=back-to-backlog]")
     assert page.locator("[data-testid=would-book]").inner_text() == "3"
     assert page.locator("[data-testid=verdict]").get_attribute("class").endswith("flash-success")
@@ -76,3 +80,16 @@ def test_admin_declares_lifts_and_plans_the_backlog(app, phone, people, tmp_path
     assert page.locator("[data-testid=backlog-list] [data-progress=booked]").count() == 3
     assert horizontal_overflow(page) == 0
     page.screenshot(path=str(tmp_path / "backlog.png"), full_page=True)
+
+    # Record a result on the first certificate (the form folds away under each row).
+    first = page.locator("[data-testid=backlog-list] li").first
+    first.locator("details.record summary").click()
+    first.locator("select[name=state]").select_option("passed")
+    first.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash-success")
+    assert page.locator("[data-testid=backlog-list] [data-progress=passed]").count() == 1
+    small = page.evaluate("""() => [...document.querySelectorAll('main button, main .button, main summary')]
+        .filter(e => e.offsetParent !== null)
+        .map(e => [e.textContent.trim(), e.getBoundingClientRect().height]).filter(p => p[1] < 44)""")
+    assert small == []
+    assert horizontal_overflow(page) == 0

@@ -364,3 +364,17 @@ def test_exam_passed_signal_marks_the_booking(app, runner, catalogue, people):
         assert (booking.state, booking.result_on) == ("passed", D(2020, 3, 10))
     summary = invoke(runner, "backlog", "plan", "--suspension", "Anhui", "--today", "2020-03-11")
     assert "1 examined, 0 to examine" in summary.output
+
+
+def test_reminders_in_each_recipient_s_language(app, runner, catalogue, people):
+    from trainer.accounts.models import User
+
+    with app.app_context():
+        db.session.get(User, people["worker"]).locale = "en"
+        make_certificate("L-1", due=D(2026, 6, 30), holder_user_id=people["worker"],
+                         employer_id=people["acme_id"])
+        db.session.commit()
+    result = invoke(runner, "certificates", "remind", "--today", "2026-06-23")
+    assert ("[reminder sms to 13800000001] Certificate L-1 due on 2026-06-30: 张三, certificate "
+            "L-1 (1.2) is due for review or renewal on 2026-06-30 (7 days left).") in result.output
+    assert "证书 L-1 将于 2026-06-30 到期" in result.output  # the employer admin: default zh_CN

@@ -64,6 +64,7 @@ def test_declare_lift_and_see_the_backlog(app, client, setup):
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get("/admin/suspensions").get_data(as_text=True)
     assert "Covers 3 certificate(s)." in page
+    assert "train and apply within 30 working day(s), exams within 60 working day(s)" in page
     s = suspension(app)
 
     # The lift page shows the count at once, and the JSON behind its live update.
@@ -100,6 +101,9 @@ def test_sessions_plan_and_progress(app, client, setup):
     bad = client.post_form("/admin/exam-sessions", {"day": "2099-01-01", "capacity": "2",
                                                      "region": "3"})
     assert bad.status_code == 400 and "is not a region code" in bad.get_data(as_text=True)
+    bad = client.post_form("/admin/exam-sessions", {"day": "2099-01-01", "capacity": "2",
+                                                     "types": "77"})
+    assert bad.status_code == 400 and "is not a certificate type" in bad.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExamSession)) == 0
     ok = client.post_form("/admin/exam-sessions", {"day": "2099-01-05", "place": "合肥考点",
@@ -137,6 +141,22 @@ def test_sessions_plan_and_progress(app, client, setup):
     with app.app_context():
         row = db.session.get(Certificate, other)
         assert row.renewal_applied_on == D(2020, 3, 20) and row.valid_until is None
+
+    # Seats can be changed (audited); bad numbers change nothing.
+    with app.app_context():
+        second = db.session.scalar(sa.select(ExamSession.id).where(ExamSession.day == D(2099, 1, 6)))
+    response = client.post_form(f"/admin/exam-sessions/{second}/capacity", {"capacity": "-3"},
+                                follow_redirects=True)
+    assert "whole number" in response.get_data(as_text=True)
+    response = client.post_form(f"/admin/exam-sessions/{second}/capacity", {"capacity": "9"},
+                                follow_redirects=True)
+    assert "now has 9 seat(s)" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ExamSession, second).capacity == 9
+        assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
+                                 .limit(1)) == "exam_session.capacity"
+    assert client.post_form("/admin/exam-sessions/999999/capacity",
+                            {"capacity": "1"}).status_code == 404
 
     # Deleting a session releases its bookings.
     with app.app_context():
@@ -231,7 +251,7 @@ def test_pages_in_chinese(app, client, setup):
     login(client, setup["admin_login"], "zh_CN")
     client.post_form("/admin/suspensions/new", ANHUI)
     page = client.get("/admin/suspensions").get_data(as_text=True)
-    assert "停考" in page
+    assert "停考" in page and "30 个工作日" in page
     s = suspension(app)
     page = client.get(f"/admin/backlog/{s.id}").get_data(as_text=True)
     assert "积压" in page
@@ -268,3 +288,22 @@ def test_backlog_shows_review_hours_from_courses(app, client, setup, monkeypatch
     page = client.get(f"/admin/backlog/{suspension(app).id}").get_data(as_text=True)
     assert "Review hours: 6.5 / 8.0" in page
     assert (setup["worker"], "1.2", "review", D(2019, 2, 10)) in calls
+
+
+def test_burn_down_chart_is_downsampled():
+    from trainer.certificates import planner
+    from trainer.certificates.backlog_views import CHART_POINTS, burn_down_chart
+
+    start = D(2026, 1, 1)
+    points = tuple(planner.BurnDownPoint(start + dt.timedelta(days=i), 5000 - i, None, i >= 10)
+                   for i in range(5000))
+    result = planner.Plan(today=start + dt.timedelta(days=10), first_day=start, total=5000,
+                          passed=0, kept=0, bookings=(), unplaced=(), late=(), overdue=(),
+                          last_deadline=None, working_days=0, seats_available=0,
+                          seats_per_working_day=0, capacity_per_working_day=0.0,
+                          burn_down=points)
+    chart = burn_down_chart(result)
+    assert chart is not None
+    drawn = len(chart["actual"].split()) + len(chart["planned"].split())
+    assert drawn <= CHART_POINTS + 3
+    assert chart["first"] == start and chart["last"] == points[-1].day

@@ -54,10 +54,10 @@ def load_items(suspension_id: int) -> list[planner.BacklogItem]:
                   BacklogBooking.result_on)
         .outerjoin(BacklogBooking, BacklogBooking.certificate_id == Certificate.id)
         .where(backlog_condition(suspension_id))
-        .execution_options(yield_per=_FETCH)
     )
     items = []
-    for row in db.session.execute(query):
+    # Core execution (no ORM result processing): a backlog can be 100,000 rows.
+    for row in db.session.connection().execute(query):
         state = item_state(row.superseded, row.state, row.renewal_applied_on)
         items.append(planner.BacklogItem(
             row.id, row.type_code, row.region_code, row.holder_deadline, row.exam_deadline,
@@ -68,9 +68,13 @@ def load_items(suspension_id: int) -> list[planner.BacklogItem]:
 
 def load_sessions(items: Sequence[planner.BacklogItem]) -> list[planner.ExamSession]:
     """Every exam session, with the seats booked by other backlogs taken off its capacity."""
+    # Seats held by certificates still in some backlog (a certificate that left every backlog,
+    # e.g. after a suspension was edited, no longer holds its seat).
     booked = Counter(dict(db.session.execute(
         sa.select(BacklogBooking.session_id, sa.func.count())
-        .where(BacklogBooking.state == BookingState.BOOKED)
+        .join(Certificate, Certificate.id == BacklogBooking.certificate_id)
+        .where(BacklogBooking.state == BookingState.BOOKED,
+               Certificate.suspension_id.is_not(None), Certificate.revoked_on.is_(None))
         .group_by(BacklogBooking.session_id)).all()))
     mine = Counter(i.session_id for i in items if i.state is planner.ItemState.BOOKED)
     sessions = []
@@ -102,7 +106,12 @@ def run_plan(suspension: Suspension, today: dt.date) -> planner.Plan:
 
 
 def plan_backlog(suspension: Suspension, today: dt.date, *, book: bool = True) -> tuple[planner.Plan, int]:
-    """Run the planner and write its new bookings. Returns the plan and the number booked."""
+    """Run the planner and write its new bookings. Returns the plan and the number booked.
+
+    The exam sessions are locked (PostgreSQL ``FOR UPDATE``) until the caller commits, so two
+    admins planning at once cannot book the same seat twice."""
+    if book:
+        db.session.execute(sa.select(ExamSession.id).with_for_update())
     result = run_plan(suspension, today)
     if not book or not result.bookings:
         return result, 0
@@ -130,7 +139,16 @@ def write_bookings(bookings: Sequence[planner.Booking]) -> int:
             sa.update(table).where(table.c.id == sa.bindparam("b_id"))
             .values(session_id=sa.bindparam("v_session"), state=BookingState.BOOKED,
                     updated_at=now), updates)
-    if inserts:
+    if inserts and connection.dialect.name == "postgresql":
+        # COPY: a plan can book 100,000 certificates at once.
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+                "COPY backlog_bookings (certificate_id, session_id, state, created_at) FROM STDIN"
+        ) as copy:
+            for row in inserts:
+                copy.write_row((row["certificate_id"], row["session_id"], row["state"],
+                                row["created_at"]))
+    elif inserts:
         connection.execute(sa.insert(table), inserts)
     db.session.expire_all()
     return len(bookings)
@@ -312,6 +330,17 @@ def add_session(day: dt.date, place: str, capacity: int, type_codes: list[str],
                  after={"day": day, "place": place, "capacity": capacity,
                         "type_codes": type_codes, "region": region_selector})
     return session
+
+
+def set_capacity(session: ExamSession, capacity: int, actor: Any | None) -> None:
+    """Change a session's seats (audited). Existing bookings stay, even above the new figure."""
+    from trainer.audit import services as audit
+
+    before = session.capacity
+    session.capacity = capacity
+    db.session.flush()
+    audit.record(actor, "exam_session.capacity", "exam_session", session.id,
+                 before={"capacity": before}, after={"capacity": capacity})
 
 
 def delete_session(session: ExamSession, actor: Any | None) -> int:

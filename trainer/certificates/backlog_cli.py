@@ -167,7 +167,7 @@ def remind(today: str, no_send: bool) -> None:
                f"certificate(s) ({enqueued.already} already in the outbox).")
     if no_send:
         return
-    sent = reminders.send_pending()
+    sent = reminders.send_pending(day)
     db.session.commit()
     click.echo(f"Sent {sent.sent}, failed {sent.failed}, still pending {sent.pending}.")
 

@@ -62,3 +62,8 @@ class SessionForm(FlaskForm):
                         validators=[Optional(), Length(max=300)])
     region = StringField(_l("Region served (code prefix; empty = all)"),
                          validators=[Optional(), Length(max=6)])
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(min=0, max=100000)],
+                            render_kw={"inputmode": "numeric"})

@@ -17,7 +17,13 @@ from trainer.auth import require
 from trainer.certificates import backlog as backlog_service
 from trainer.certificates import planner, reminders
 from trainer.certificates import suspensions as service
-from trainer.certificates.backlog_forms import LiftForm, ProgressForm, SessionForm, SuspensionForm
+from trainer.certificates.backlog_forms import (
+    CapacityForm,
+    LiftForm,
+    ProgressForm,
+    SessionForm,
+    SuspensionForm,
+)
 from trainer.certificates.backlog_models import ExamSession
 from trainer.certificates.calendar import normalize_region_selector
 from trainer.certificates.models import Suspension
@@ -43,7 +49,25 @@ def _reminder_helpers() -> dict[str, Any]:
         return reminders.for_user(current_user.id, limit)
 
     return {"my_certificate_reminders": my_certificate_reminders,
-            "reminder_kind_label": reminders.kinds_label}
+            "reminder_kind_label": reminders.kinds_label,
+            "deadline_label": deadline_label}
+
+
+def deadline_label(text: str | None) -> str:
+    """``30wd`` → "30 working days" in the user's language; empty for no deadline."""
+    from trainer.certificates.rules import DeadlineUnit, parse_deadline
+
+    if not text:
+        return ""
+    try:
+        spec = parse_deadline(text)
+    except ValueError:
+        return text
+    if spec.unit is DeadlineUnit.WORKING_DAYS:
+        return _("%(n)s working day(s)", n=spec.n)
+    if spec.unit is DeadlineUnit.CALENDAR_DAYS:
+        return _("%(n)s calendar day(s)", n=spec.n)
+    return _("%(n)s month(s)", n=spec.n)
 
 
 def get_suspension(suspension_id: int) -> Suspension:
@@ -305,6 +329,10 @@ def sessions() -> str | Response | tuple[str, int]:
                                         "e.g. 34, 3201 or 340104.", value=region)]
                 ok = False
         types = service.split_list(form.types.data or "")
+        type_errors = service.type_selector_errors(types)
+        if type_errors:
+            form.types.errors = type_errors
+            ok = False
         if ok:
             session = backlog_service.add_session(day, (form.place.data or "").strip(),
                                                   form.capacity.data or 0, types, region,
@@ -317,6 +345,23 @@ def sessions() -> str | Response | tuple[str, int]:
     back = request.args.get("back", type=int)
     return render_template("backlog/sessions.html", form=form,
                            sessions=backlog_service.sessions_with_use(), back=back), status
+
+
+@bp.route("/admin/exam-sessions/<int:session_id>/capacity", methods=["POST"])
+@require(Role.ADMIN)
+def session_capacity(session_id: int) -> Response:
+    session = db.session.get(ExamSession, session_id)
+    if session is None:
+        abort(404)
+    form = CapacityForm()
+    if not form.validate_on_submit() or form.capacity.data is None:
+        flash(_("Seats must be a whole number from 0 to 100000."), "error")
+    else:
+        backlog_service.set_capacity(session, form.capacity.data, current_user)
+        db.session.commit()
+        flash(_("Exam session on %(day)s now has %(seats)s seat(s).", day=session.day.isoformat(),
+                seats=session.capacity), "success")
+    return redirect(url_for("backlog.sessions", back=request.args.get("back")))
 
 
 @bp.route("/admin/exam-sessions/<int:session_id>/delete", methods=["POST"])
@@ -345,7 +390,8 @@ def my_reminders() -> str:
 
 # --- chart ----------------------------------------------------------------------------------
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 640, 240, 44, 28, 12, 12
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 360, 200, 40, 24, 10, 8
+CHART_POINTS = 400
 
 
 def burn_down_chart(result: planner.Plan) -> dict[str, Any] | None:
@@ -354,6 +400,12 @@ def burn_down_chart(result: planner.Plan) -> dict[str, Any] | None:
     points = result.burn_down
     if len(points) < 2:
         return None
+    if len(points) > CHART_POINTS:  # one point per day is more than a phone can show
+        step = -(-len(points) // CHART_POINTS)
+        keep = {0, len(points) - 1}
+        keep.update(range(0, len(points), step))
+        keep.update(i for i, p in enumerate(points) if p.day == result.today)
+        points = tuple(points[i] for i in sorted(keep))
     top = max(max(p.remaining for p in points), max((p.ideal or 0) for p in points), 1)
     first, last = points[0].day, points[-1].day
     span = max(1, (last - first).days)

@@ -85,7 +85,8 @@ class BacklogItem:
     done_on: date | None = None  # the day the exam was passed, for state ``passed``
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "state", ItemState(self.state))
+        if type(self.state) is not ItemState:
+            object.__setattr__(self, "state", ItemState(self.state))
 
 
 @dataclass(frozen=True, slots=True)

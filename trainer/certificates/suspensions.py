@@ -135,12 +135,8 @@ def validate(data: SuspensionInput, existing: Suspension | None = None) -> tuple
             problems.add("regions", _("“%(value)s” is not a region code: use 2, 4 or 6 digits, "
                                       "e.g. 34, 3201 or 340104.", value=selector))
     types = split_list(data.types)
-    if types:
-        codes = set(db.session.scalars(sa.select(CertificateType.code)))
-        for selector in types:
-            if selector not in codes and not any(c.startswith(selector + ".") for c in codes):
-                problems.add("types", _("“%(value)s” is not a certificate type in the catalogue "
-                                        "(e.g. 1, 2.1, SM).", value=selector))
+    for message in type_selector_errors(types):
+        problems.add("types", message)
 
     effect = data.effect.strip()
     holder = exam = extend_by = None
@@ -183,6 +179,17 @@ def validate(data: SuspensionInput, existing: Suspension | None = None) -> tuple
         return None, problems
     return Valid(name, start, lift, regions, types, effect, holder, exam, extend_by, extend_to,
                  source_url, data.notes.strip()[:2000]), problems
+
+
+def type_selector_errors(selectors: list[str]) -> list[str]:
+    """Selectors that match no catalogue type (``1`` matches ``1.x``), as messages."""
+    if not selectors:
+        return []
+    codes = set(db.session.scalars(sa.select(CertificateType.code)))
+    return [_("“%(value)s” is not a certificate type in the catalogue (e.g. 1, 2.1, SM).",
+              value=selector)
+            for selector in selectors
+            if selector not in codes and not any(c.startswith(selector + ".") for c in codes)]
 
 
 def _deadline(text: str, name: str, problems: Problems) -> str | None:

@@ -17,4 +17,6 @@
     clearTimeout(timer);
     timer = setTimeout(update, 250);
   });
+  // A date typed before this script ran has had no count yet.
+  if (input.value !== input.defaultValue) { update(); }
 }());
