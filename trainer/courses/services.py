@@ -294,3 +294,64 @@ def live_viewers(lesson_id: int, now: dt.datetime | None = None) -> int:
     since = now - dt.timedelta(seconds=rules.LIVE_WINDOW_SECONDS)
     return db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress).where(
         LessonProgress.lesson_id == lesson_id, LessonProgress.last_report_at >= since)) or 0
+
+
+# Pages -----------------------------------------------------------------------------------
+
+
+def progress_by_lesson(user_id: int, course: Course) -> dict[int, LessonProgress]:
+    ids = [lesson.id for lesson in course.lessons]
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(LessonProgress).where(
+        LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(ids)))
+    return {row.lesson_id: row for row in rows}
+
+
+def hours_earned(user_id: int, course_id: int) -> Decimal:
+    value = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(TrainingHours.hours), 0))
+                              .where(TrainingHours.user_id == user_id,
+                                     TrainingHours.course_id == course_id))
+    return Decimal(value or 0)
+
+
+@dataclass
+class CourseSummary:
+    course: Course
+    enrolment: Enrolment | None
+    lessons_done: int
+    lessons_total: int
+    hours_earned: Decimal
+
+    @property
+    def complete(self) -> bool:
+        return self.lessons_total > 0 and self.lessons_done >= self.lessons_total
+
+    def due_state(self, today: dt.date) -> str:
+        """``done``, ``overdue``, ``due_soon`` (within 7 days), ``due`` or ``open``."""
+        if self.complete:
+            return "done"
+        due = self.enrolment.due_on if self.enrolment else None
+        if due is None:
+            return "open"
+        if due < today:
+            return "overdue"
+        return "due_soon" if (due - today).days <= 7 else "due"
+
+
+def summarise(user_id: int, course: Course, enrolment: Enrolment | None) -> CourseSummary:
+    progress = progress_by_lesson(user_id, course)
+    active = course.active_lessons
+    done = sum(1 for lesson in active
+               if (row := progress.get(lesson.id)) is not None and row.completed_at)
+    return CourseSummary(course, enrolment, done, len(active), hours_earned(user_id, course.id))
+
+
+def my_courses(user_id: int) -> list[CourseSummary]:
+    rows = db.session.execute(sa.select(Enrolment, Course).join(Course)
+                              .where(Enrolment.user_id == user_id)).all()
+    out = [summarise(user_id, course, enrolment) for enrolment, course in rows]
+    far = dt.date.max
+    out.sort(key=lambda s: (s.complete, (s.enrolment.due_on if s.enrolment else None) or far,
+                            s.course.key))
+    return out
