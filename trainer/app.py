@@ -22,6 +22,7 @@ BLUEPRINTS = [
     "trainer.api.core:bp",
     "trainer.courses.views:bp",
     "trainer.courses.api:bp",
+    "trainer.courses.admin_views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

@@ -355,3 +355,49 @@ def my_courses(user_id: int) -> list[CourseSummary]:
     out.sort(key=lambda s: (s.complete, (s.enrolment.due_on if s.enrolment else None) or far,
                             s.course.key))
     return out
+
+
+# Enrolment by employer / certificate type ------------------------------------------------
+
+
+class CertificatesUnavailable(Exception):
+    """The certificates area (holders of each certificate type) is not installed."""
+
+
+def workers_query(actor: User) -> sa.Select[User]:
+    """Active workers the actor may enrol: all for admins, own employer for employer admins."""
+    query = sa.select(User).where(User.role == "worker", User.active.is_(True))
+    if actor.role != "admin":
+        query = query.where(User.employer_id == actor.employer_id)
+    return query
+
+
+def workers_holding(actor: User, type_code: str) -> list[User]:
+    """Workers holding a certificate of ``type_code`` (``1`` covers ``1`` and ``1.*``)."""
+    try:
+        from trainer.certificates.models import Certificate  # type: ignore[attr-defined]
+        holder = Certificate.holder_user_id
+        code = Certificate.type_code
+    except (ImportError, AttributeError) as exc:
+        raise CertificatesUnavailable from exc
+    ids = sa.select(holder).where(sa.or_(code == type_code, code.like(f"{type_code}.%")))
+    return list(db.session.scalars(workers_query(actor).where(User.id.in_(ids))
+                                   .order_by(User.id)))
+
+
+def enrol_many(users: list[User], course: Course, by: User,
+               due_on: dt.date | None) -> tuple[int, int]:
+    """Enrol each user; returns (newly enrolled, already enrolled)."""
+    new = sum(1 for user in users if enrol(user, course, by, due_on))
+    return new, len(users) - new
+
+
+def ledger_rows(actor: User) -> sa.Select[TrainingHours, User, Course, Lesson]:
+    query = (sa.select(TrainingHours, User, Course, Lesson)
+             .join(User, TrainingHours.user_id == User.id)
+             .join(Course, TrainingHours.course_id == Course.id)
+             .join(Lesson, TrainingHours.lesson_id == Lesson.id)
+             .order_by(TrainingHours.credited_at, TrainingHours.id))
+    if actor.role != "admin":
+        query = query.where(User.employer_id == actor.employer_id)
+    return query
