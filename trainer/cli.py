@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
@@ -95,6 +95,11 @@ def users_import(file: Path) -> None:
     from trainer.accounts.userfile import parse_user_file
     from trainer.db import db
 
+    limit = int(current_app.config["IMPORT_MAX_BYTES"])
+    if file.stat().st_size > limit:
+        _fail(f"{file.name} is larger than {limit / (1024 * 1024):g} MB "
+              "(TRAINER_IMPORT_MAX_MB); split it.")
+        return
     rows, errors = parse_user_file(file.read_bytes(), file.name)
     skipped = 0
     if not errors:

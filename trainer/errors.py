@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -72,6 +73,20 @@ def handle_csrf(exc: CSRFError) -> Any:
     return render_template("error.html", status=400, message=message), 400
 
 
+def handle_integrity(exc: IntegrityError) -> Any:
+    """A unique index refused a row the checks had let through: two requests raced (e.g. the
+    same username in another case, created twice at once). Nothing was saved: say so."""
+    from trainer.db import db
+
+    db.session.rollback()
+    message = _("This conflicts with a record saved at the same moment (for example the same "
+                "username, mobile number or ID number). Nothing was changed; please check and "
+                "try again.")
+    if wants_json():
+        return api_error(409, message, "conflict")
+    return render_template("error.html", status=409, message=message), 409
+
+
 def handle_unexpected(exc: Exception) -> Any:
     from trainer.db import db
 
@@ -84,5 +99,6 @@ def handle_unexpected(exc: Exception) -> Any:
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(IntegrityError, handle_integrity)
     if not app.testing:  # tests see the real exception instead of the 500 page
         app.register_error_handler(Exception, handle_unexpected)

@@ -195,9 +195,9 @@ def test_hostile_and_empty_files_are_refused_cleanly(app, client, people):
         z.writestr("xl/worksheets/sheet1.xml", b"0" * (150 * 1024 * 1024))
     response = upload(client, "/admin/users/import", "bomb.xlsx", bomb.getvalue())
     assert response.status_code == 422
-    assert "expands to far more data" in response.get_data(as_text=True)
+    assert "expands to more than 100 MB" in response.get_data(as_text=True)
     response = upload(client, "/admin/users/import", "junk.xlsx", b"PK\x03\x04garbage")
-    assert "not a readable XLSX" in response.get_data(as_text=True)
+    assert "damaged or incomplete" in response.get_data(as_text=True)
     response = upload(client, "/admin/users/import", "empty.csv", b"name,phone\n")
     assert "no user rows" in response.get_data(as_text=True)
     response = upload(client, "/admin/users/import", "bin.csv", bytes(range(256)) * 10)
@@ -325,3 +325,125 @@ def test_the_database_refuses_usernames_that_differ_only_in_case(app, people):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_case_variant_username_that_races_past_the_checks_is_a_clear_409(app, client, people,
+                                                                          monkeypatch):
+    """Two admins create "Newbie" and "NEWBIE" at once: both pass the check, the unique index
+    on lower(username) refuses the second; the answer is a clear conflict, not a 500."""
+    from trainer.accounts import services
+
+    client.login("admin")
+    monkeypatch.setattr(services, "uniqueness_errors", lambda valid, exclude_id=None: [])
+    before = count_users(app)
+    response = client.post_form("/admin/users/new", {"name": "Twin", "username": "TEACHER",
+                                                     "role": "instructor"}, headers=EN)
+    assert response.status_code == 409
+    assert "Nothing was changed" in response.get_data(as_text=True)
+    response = client.post("/api/v1/users", json={"name": "Twin", "username": "Teacher"},
+                           headers={**EN, "X-CSRFToken": client.csrf("/")})
+    assert response.status_code == 409 and response.json["error"]["code"] == "conflict"
+    assert count_users(app) == before
+
+
+# -- the users file is read like the question files: streaming, bounded --------------------
+
+def xlsx_with_sheet(sheet_xml: bytes) -> bytes:
+    """A real workbook (openpyxl) whose first sheet is replaced by the given XML."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["x"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as old, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml
+            new.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def sheet(rows_xml: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns='
+            '"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            f"{rows_xml}</sheetData></worksheet>").encode()
+
+
+def cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_users_xlsx_is_read_by_the_streaming_reader_not_openpyxl(app, client, people,
+                                                                  monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("uploads must not be parsed by openpyxl")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+    client.login("admin")
+    rows = (f'<row r="1">{cell("A1", "姓名")}{cell("B1", "手机号")}</row>'
+            f'<row r="2">{cell("A2", "孙三")}{cell("B2", "13600000031")}</row>')
+    response = upload(client, "/admin/users/import", "people.xlsx", xlsx_with_sheet(sheet(rows)))
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.phone == "13600000031")).name == "孙三"
+
+
+def test_blank_rows_count_toward_the_row_limit(app, client, people):
+    """A sheet of formatted empty rows (or a CSV of empty lines) costs as much to read as
+    filled ones: the limit counts them, and nothing is imported."""
+    client.login("admin")
+    before = count_users(app)
+    csv_data = "name,phone\n" + "\n" * 20_001 + "Late,13600000041\n"
+    response = upload(client, "/admin/users/import", "blank.csv", csv_data.encode())
+    assert response.status_code == 422
+    assert "more than 20000 rows, counting blank ones" in response.get_data(as_text=True)
+    blank = "".join(f'<row r="{n}"/>' for n in range(2, 20_004))
+    rows = (f'<row r="1">{cell("A1", "name")}{cell("B1", "phone")}</row>{blank}'
+            f'<row r="20004">{cell("A20004", "Late")}{cell("B20004", "13600000041")}</row>')
+    response = upload(client, "/admin/users/import", "blank.xlsx", xlsx_with_sheet(sheet(rows)))
+    assert response.status_code == 422
+    assert "counting blank ones" in response.get_data(as_text=True)
+    assert count_users(app) == before
+
+
+def test_columns_are_capped(app, client, people):
+    client.login("admin")
+    before = count_users(app)
+    rows = (f'<row r="1">{cell("A1", "name")}{cell("B1", "phone")}</row>'
+            f'<row r="2">{cell("A2", "Wide")}{cell("B2", "13600000051")}{cell("XFD2", "x")}</row>')
+    response = upload(client, "/admin/users/import", "wide.xlsx", xlsx_with_sheet(sheet(rows)))
+    assert response.status_code == 422
+    assert "Row 2 has data beyond column 40" in response.get_data(as_text=True)
+    wide_csv = "name,phone\nWide,13600000051" + ",x" * 100 + "\n"
+    response = upload(client, "/admin/users/import", "wide.csv", wide_csv.encode())
+    assert response.status_code == 422
+    assert "Row 2 has data beyond column 40" in response.get_data(as_text=True)
+    assert count_users(app) == before
+
+
+def test_a_users_workbook_with_a_dtd_is_refused(app, client, people):
+    client.login("admin")
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+              + sheet(f'<row r="1">{cell("A1", "&lol2;")}</row>').split(b"?>", 1)[1])
+    response = upload(client, "/admin/users/import", "laughs.xlsx", xlsx_with_sheet(laughs))
+    assert response.status_code == 422
+    assert "XML declarations (DTD)" in response.get_data(as_text=True)
+
+
+def test_the_import_size_limit_is_the_configured_one(app, client, people):
+    client.login("admin")
+    # (uploads stay under the 500 kB at which the test client spools its body to a file)
+    app.config["IMPORT_MAX_BYTES"] = 256 * 1024  # TRAINER_IMPORT_MAX_MB=0.25, as it were
+    try:
+        big = ("name,phone\n" + "Somebody,\n" * 30_000).encode()
+        assert 256 * 1024 < len(big) < 500 * 1024
+        response = upload(client, "/admin/users/import", "big.csv", big)
+        assert response.status_code == 413
+        assert "larger than 0.25 MB" in response.get_data(as_text=True)
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = 10 * 1024 * 1024

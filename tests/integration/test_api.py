@@ -1,3 +1,5 @@
+import re
+
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD
@@ -120,3 +122,47 @@ def test_full_width_digits_cannot_register_a_number_twice(app, client, people):
     assert fresh.status_code == 201
     with app.app_context():
         assert db.session.scalar(sa.select(User.phone).where(User.name == "全角")) == "13500000077"
+
+
+# -- a new password ends old tokens; an admin-set password gets none ------------------------
+
+def test_changing_the_password_revokes_the_users_api_tokens(app, client, people):
+    api = app.test_client()  # bearer calls without the browser's session cookie
+    token, _ = token_for(api, "13800000001")
+    other, _ = token_for(api, "teacher")
+    client.login("13800000001")
+    response = client.post_form("/account/password", {
+        "current_password": PASSWORD, "new_password": "brand-new-77", "confirm": "brand-new-77"})
+    assert response.status_code == 302
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert api.get("/api/v1/me", headers=bearer(other)).status_code == 200  # others keep theirs
+    fresh, _ = token_for(api, "13800000001", "brand-new-77")
+    assert api.get("/api/v1/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_an_admin_reset_revokes_tokens_and_none_is_issued_until_the_user_changes_it(
+        app, client, people):
+    api = app.test_client()
+    token, _ = token_for(api, "13800000001")
+    client.login("safety")
+    page = client.post_form(f"/admin/users/{people['worker']}/reset-password").get_data(
+        as_text=True)
+    initial = re.search(r'data-testid="initial-password"[^>]*>([^<]+)<', page).group(1).strip()
+    client.logout()
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    response = api.post("/api/v1/tokens", json={"login": "13800000001", "password": initial},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "password_change_required"
+    assert "choose your own password" in response.json["error"]["message"]
+    from trainer.accounts.models import ApiToken
+
+    with app.app_context():
+        live = db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
+            ApiToken.user_id == people["worker"], ApiToken.revoked_at.is_(None)))
+        assert live == 0
+    client.login("13800000001", initial)
+    assert client.post_form("/account/password", {
+        "current_password": initial, "new_password": "mine-now-88", "confirm": "mine-now-88"}
+    ).status_code == 302
+    token_for(api, "13800000001", "mine-now-88")

@@ -43,6 +43,19 @@ def test_users_import_all_or_nothing_and_rerunnable(app, runner, people, tmp_pat
         assert db.session.scalar(sa.select(User).where(User.phone == "13700000013")) is None
 
 
+
+def test_users_import_keeps_to_the_configured_size_limit(app, runner, people, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(("name,phone\n" + "Somebody,13700000099\n" * 2_000).encode())
+    app.config["IMPORT_MAX_BYTES"] = 1024
+    try:
+        result = runner.invoke(args=["users", "import", str(big)])
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = 10 * 1024 * 1024
+    assert result.exit_code != 0 and "TRAINER_IMPORT_MAX_MB" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.phone == "13700000099")) is None
+
 def test_demo_is_idempotent_and_prints_how_to_log_in(app, runner):
     first = runner.invoke(args=["demo", "--no-migrate"])
     assert first.exit_code == 0, first.output

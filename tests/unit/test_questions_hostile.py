@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from trainer.questions.exporters import make_template
 from trainer.questions.importers import IMPORTERS, ImportLimits, ParseResult, parse
 from trainer.questions.importers.limits import check_xlsx_archive
-from trainer.questions.importers.xlsx_reader import XlsxUnreadable, read_first_sheet
+from trainer.xlsx_reader import XlsxUnreadable, read_first_sheet
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "questions"
 FORMATS = sorted(IMPORTERS)

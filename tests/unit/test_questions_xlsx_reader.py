@@ -10,7 +10,7 @@ import io
 import zipfile
 
 from trainer.questions.importers import parse
-from trainer.questions.importers.xlsx_reader import read_first_sheet
+from trainer.xlsx_reader import read_first_sheet
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -6,7 +6,7 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -169,9 +169,11 @@ def import_users() -> str | tuple[str, int]:
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        data = upload.read(10 * 1024 * 1024 + 1)
-        if len(data) > 10 * 1024 * 1024:
-            flash(_("The file is larger than 10 MB."), "error")
+        limit = int(current_app.config["IMPORT_MAX_BYTES"])  # TRAINER_IMPORT_MAX_MB
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            flash(_("The file is larger than %(mb)s MB.", mb=f"{limit / (1024 * 1024):g}"),
+                  "error")
             return render_template("admin/users_import.html", form=form, errors=[]), 413
         rows, errors = parse_user_file(data, upload.filename or "")
         if not errors:

@@ -6,14 +6,22 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from trainer.accounts.rules import MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH
 from trainer.forms import choices
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("Mobile number or username"), validators=[DataRequired(), Length(max=60)],
-                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
+    login = StringField(
+        _l("Mobile number or username"),
+        validators=[DataRequired(), Length(max=MAX_LOGIN_LENGTH, message=_l(
+            "A mobile number or username has at most %(max)d characters.", max=MAX_LOGIN_LENGTH))],
+        render_kw={"autocomplete": "username", "autocapitalize": "none",
+                   "maxlength": MAX_LOGIN_LENGTH})
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH, message=_l(
+            "A password has at most %(max)d characters.", max=MAX_PASSWORD_LENGTH))],
+        render_kw={"autocomplete": "current-password"})
 
 
 class ChangePasswordForm(FlaskForm):

@@ -139,6 +139,10 @@ def region_parent(code: str) -> str | None:
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}\Z", re.ASCII)
 MIN_PASSWORD_LENGTH = 8
+# Longer log-in names or passwords are refused before any lookup or hashing: no account has a
+# login this long (usernames ≤ 40, phone numbers 11 digits plus spacing and +86).
+MAX_LOGIN_LENGTH = 60
+MAX_PASSWORD_LENGTH = 200
 
 
 def password_problem(password: str) -> str | None:

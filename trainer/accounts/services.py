@@ -80,15 +80,19 @@ def dummy_hash() -> str:
 
 
 def authenticate(login: str, password: str, address: str | None) -> User | None:
-    """The user for these credentials, None when wrong; raises LoginLocked when rate limited."""
-    if ratelimit.is_locked(login, address):
+    """The user for these credentials, None when wrong; raises LoginLocked when rate limited.
+
+    The attempt is counted before the password is checked (see ratelimit), so parallel
+    guesses cannot all slip in under the limit.
+    """
+    attempt = ratelimit.begin(login, address)
+    if attempt is None:
         raise LoginLocked()
     user = find_by_login(login)
     ok = check_password_hash(user.password_hash if user else dummy_hash(), password)
     if not ok or user is None or not user.active:
-        ratelimit.record_failure(login, address)
-        return None
-    ratelimit.record_success(login)
+        return None  # the attempt stays counted: a failure
+    ratelimit.succeeded(attempt)
     return user
 
 
@@ -100,6 +104,9 @@ def set_password(user: User, password: str) -> None:
         raise AccountError("password", _l("The password must contain letters and digits."))
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    # A new password ends every other way in: sessions (the password stamp in the session id)
+    # and API tokens, which someone who knew the old password may have issued.
+    revoke_user_tokens(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -128,6 +135,20 @@ def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     db.session.add(row)
     db.session.flush()
     return row, token
+
+
+def revoke_user_tokens(user: User) -> int:
+    """Revoke every live API token of this user; returns how many."""
+    if user.id is None:
+        return 0
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke_token(row: ApiToken) -> None:

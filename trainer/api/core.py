@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from trainer.accounts import services
 from trainer.accounts.models import ApiToken, User
-from trainer.accounts.rules import Role
+from trainer.accounts.rules import MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH, Role
 from trainer.api import json_body, make_blueprint
 from trainer.api.openapi import build_document
 from trainer.auth import ADMINS, public, require
@@ -38,12 +38,24 @@ def create_token() -> Any:
     login, password = data.get("login"), data.get("password")
     if not isinstance(login, str) or not isinstance(password, str) or not login or not password:
         return api_error(400, _("Send login and password as strings."), "invalid")
+    # Refused before any lookup, hashing or rate-limit bookkeeping.
+    if len(login) > MAX_LOGIN_LENGTH:
+        return api_error(400, _("A mobile number or username has at most %(max)d characters.",
+                                max=MAX_LOGIN_LENGTH), "invalid")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return api_error(400, _("A password has at most %(max)d characters.",
+                                max=MAX_PASSWORD_LENGTH), "invalid")
     try:
         user = services.authenticate(login, password, request.remote_addr)
     except services.LoginLocked:
         return api_error(429, _("Too many wrong attempts. Please wait 15 minutes."))
     if user is None:
         return api_error(401, _("Wrong login or password."), "invalid_credentials")
+    if user.must_change_password:
+        # The password was set by an admin (new account or reset): its owner chooses their
+        # own on the website before any token is issued with it.
+        return api_error(403, _("Please log in on the website and choose your own password "
+                                "first; then ask for a token."), "password_change_required")
     name = data["name"] if isinstance(data.get("name"), str) else ""
     row, token = services.issue_token(user, name)
     db.session.commit()

@@ -42,16 +42,17 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": [],
             "requestBody": {"required": True, "content": json_content({
                 "type": "object", "required": ["login", "password"],
-                "properties": {"login": {"type": "string",
+                "properties": {"login": {"type": "string", "maxLength": 60,
                                          "description": "Mobile number or username"},
-                               "password": {"type": "string"}, "name": {"type": "string"}}})},
+                               "password": {"type": "string", "maxLength": 200},
+                               "name": {"type": "string"}}})},
             "responses": {"201": {"description": "Token issued", "content": json_content({
                 "type": "object", "properties": {
                     "id": {"type": "integer"}, "token": {"type": "string"},
                     "token_type": {"type": "string"}, "expires_at": {"type": "string",
                                                                      "format": "date-time"},
                     "user": USER}})},
-                **error_responses(400, 401, 429)},
+                **error_responses(400, 401, 403, 429)},
         },
         "get": {"summary": "List the caller's tokens",
                 "responses": {"200": {"description": "Tokens"}, **error_responses(401)}},

@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _
 from trainer.questions.import_result import Location, ParseResult
 from trainer.questions.importers.limits import DEFAULT_LIMITS, ImportLimits, check_xlsx_archive
 from trainer.questions.importers.textfile import NotText, decode_text
-from trainer.questions.importers.xlsx_reader import XlsxUnreadable, read_first_sheet
 from trainer.questions.spreadsheet import (
     OPTION_COLUMNS,
     REQUIRED_COLUMNS,
@@ -32,6 +31,7 @@ from trainer.questions.types import (
     option_letter,
     type_for_alias,
 )
+from trainer.xlsx_reader import XlsxUnreadable, read_first_sheet
 
 # Columns read from an XLSX sheet; the template has 13, extra columns are ignored.
 MAX_COLUMNS = 40

@@ -155,10 +155,19 @@ class _SharedStrings:
             self.parts.append(content)
 
 
+class XlsxTooWide(XlsxUnreadable):
+    """A cell beyond ``max_columns`` holds data (only with ``refuse_wider=True``)."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__("too-wide")
+        self.row = row
+
+
 class _SheetRows:
-    def __init__(self, strings: list[str], max_columns: int) -> None:
+    def __init__(self, strings: list[str], max_columns: int, refuse_wider: bool = False) -> None:
         self.strings = strings
         self.max_columns = max_columns
+        self.refuse_wider = refuse_wider
         self.done: list[tuple[int, list[str]]] = []
         self.row_number = 0
         self.cells: list[str] = []
@@ -193,6 +202,9 @@ class _SheetRows:
             self.value = piece if self.value is None or local == "v" else self.value + piece
             self.text = None
         elif local == "c":
+            if (self.refuse_wider and self.column >= self.max_columns
+                    and self.value is not None and self.value.strip()):
+                raise XlsxTooWide(self.row_number)
             if 0 <= self.column < self.max_columns and self.value is not None:
                 if len(self.cells) <= self.column:
                     self.cells.extend([""] * (self.column + 1 - len(self.cells)))
@@ -244,9 +256,12 @@ def _parse(
     yield
 
 
-def read_first_sheet(archive: zipfile.ZipFile, max_columns: int) -> Iterator[tuple[int, list[str]]]:
+def read_first_sheet(
+    archive: zipfile.ZipFile, max_columns: int, refuse_wider: bool = False
+) -> Iterator[tuple[int, list[str]]]:
     """(row number, cell texts) for every row of the first worksheet, streaming.
 
+    Cells beyond ``max_columns`` are skipped, or refused with XlsxTooWide when ``refuse_wider``.
     Raises XlsxUnreadable for damaged or hostile content.
     """
     try:
@@ -255,7 +270,7 @@ def read_first_sheet(archive: zipfile.ZipFile, max_columns: int) -> Iterator[tup
         if shared is not None and shared in archive.namelist():
             for _ in _parse(archive, shared, strings):
                 pass
-        rows = _SheetRows(strings.strings, max_columns)
+        rows = _SheetRows(strings.strings, max_columns, refuse_wider)
         for _ in _parse(archive, sheet, rows):
             yield from rows.done
             rows.done = []
