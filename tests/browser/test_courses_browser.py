@@ -187,3 +187,51 @@ def test_watch_leave_resume_elsewhere_no_skip_offline_and_hours(app, browser, li
     page.goto("/courses/")
     assert page.locator("[data-testid=my-courses]").inner_text().count("已完成") >= 1
     second.close()
+
+
+def test_instructor_uploads_a_video_with_a_progress_bar(app, phone, people, short_course,
+                                                        tmp_path):
+    from decimal import Decimal
+
+    with app.app_context():
+        db.session.add(Course(key="uploads", version=1, title_zh="上传课程", title_en="Uploads",
+                              certificate_types=["SM"], purpose="review",
+                              targets=[["SM", "review"]], hours=Decimal(2), source="upload"))
+        db.session.commit()
+    # A not-phone-friendly source (VP9 WebM), so the server converts it.
+    source = tmp_path / "lecture.webm"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=640x360:rate=10:duration=3", "-c:v", "libvpx-vp9",
+                    "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k", str(source)],
+                   check=True)
+    page = phone
+    login(page, people["instructor_login"], PASSWORD)
+    page.goto("/courses/admin/upload")
+    assert horizontal_overflow(page) == 0
+    # A bad file first: refused with a clear message, nothing added.
+    bad = tmp_path / "notes.mp4"
+    bad.write_bytes(b"these are my notes, not a video" * 50)
+    page.fill("#title_zh", "测试课时")
+    page.fill("#title_en", "Test lesson")
+    page.set_input_files("#video", str(bad))
+    page.click("[data-testid=upload-submit]")
+    page.wait_for_selector("#upload-status.error")
+    assert "视频" in page.inner_text("#upload-status")
+    # Then the real video, over a slow uplink so the progress bar is seen moving.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 50, "downloadThroughput": 500_000,
+        "uploadThroughput": max(20_000, source.stat().st_size // 3)})
+    page.set_input_files("#video", str(source))
+    page.click("[data-testid=upload-submit]")
+    page.wait_for_selector("[data-testid=upload-progress]:not([hidden])")
+    page.wait_for_function("document.getElementById('upload-progress').value > 0")
+    page.wait_for_url("**/courses/lessons/*", timeout=60_000)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    info = page.inner_text("[data-testid=media-info]")
+    assert "h264" in info and "vp9" in info  # converted (never upscaled: 640x360 stays)
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    duration = page.evaluate("document.getElementById('player').duration")
+    assert abs(duration - 3) < 0.5

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,9 +19,10 @@ from trainer.accounts.rules import Role
 from trainer.accounts.services import find_by_login
 from trainer.audit import services as audit
 from trainer.auth import ADMINS, require
-from trainer.courses import services
-from trainer.courses.forms import EnrolForm
+from trainer.courses import services, uploads
+from trainer.courses.forms import EnrolForm, NewCourseForm, UploadLessonForm
 from trainer.courses.models import Course, Enrolment
+from trainer.courses.storage import get_storage
 from trainer.db import db
 from trainer.forms import choices
 from trainer.i18n import local_datetime, select_locale
@@ -197,3 +199,117 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
         return "'" + value
     return value if isinstance(value, int | float | str) else str(value)
+
+
+# Courses made in the web UI, and lesson uploads ------------------------------------------
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Role.INSTRUCTOR, Role.ADMIN)
+def new_course() -> str | Response | tuple[str, int]:
+    form = NewCourseForm()
+    if form.validate_on_submit():
+        key = (form.key.data or "").strip()
+        codes = [c.strip() for c in (form.certificate_types.data or "").split(",") if c.strip()]
+        ok = True
+        if not SLUG.fullmatch(key):
+            form.key.errors.append(_("Use lowercase letters, digits and single hyphens."))
+            ok = False
+        elif db.session.scalar(sa.select(Course.id).where(Course.key == key)) is not None:
+            form.key.errors.append(_("A course with this id exists already."))
+            ok = False
+        bad = [c for c in codes if not CERTIFICATE_CODE.fullmatch(c)]
+        if bad or not codes:
+            form.certificate_types.errors.append(
+                _("Enter a certificate type code such as 1.2 or SM."))
+            ok = False
+        if ok:
+            purpose = form.purpose.data or "review"
+            course = Course(
+                key=key, version=1, title_zh=form.title_zh.data, title_en=form.title_en.data,
+                description_zh=form.description_zh.data or "",
+                description_en=form.description_en.data or "",
+                certificate_types=sorted(set(codes)), purpose=purpose,
+                targets=[[c, purpose] for c in dict.fromkeys(codes)],
+                hours=Decimal(form.hours.data or 0), source="upload")
+            db.session.add(course)
+            db.session.flush()
+            audit.record(current_user, "courses.create", "course", key,
+                         after={"title": course.title_zh, "hours": str(course.hours)})
+            db.session.commit()
+            flash(_("Course created. Now upload its first lesson video."), "success")
+            return redirect(url_for("courses_admin.upload", course=key))
+        return render_template("courses/new_course.html", form=form), 400
+    status = 400 if request.method == "POST" else 200
+    return render_template("courses/new_course.html", form=form), status
+
+
+def _upload_courses() -> list[Any]:
+    locale = select_locale()
+    rows = db.session.scalars(sa.select(Course).where(Course.source == "upload")
+                              .order_by(Course.key))
+    return choices([(c.key, c.title(locale)) for c in rows])
+
+
+def _wants_json() -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _upload_failed(form: UploadLessonForm, status: int) -> tuple[Any, int]:
+    if _wants_json():
+        fields = {name: [str(e) for e in f.errors] for name, f in form._fields.items()
+                  if f.errors}
+        message = next((m[0] for m in fields.values() if m), _("The upload was refused."))
+        return jsonify(error={"message": message, "fields": fields}), status
+    return render_template("courses/upload.html", form=form,
+                           limit_mb=uploads.max_upload_bytes() // (1024 * 1024)), status
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@require(Role.INSTRUCTOR, Role.ADMIN)
+def upload() -> Any:
+    form = UploadLessonForm()
+    form.course.choices = _upload_courses()
+    if request.method == "GET":
+        form.course.data = request.args.get("course") or form.course.data
+        return render_template("courses/upload.html", form=form,
+                               limit_mb=uploads.max_upload_bytes() // (1024 * 1024))
+    try:
+        uploads.check_size(request.content_length)
+    except uploads.UploadError as exc:
+        request.close()  # do not read the body
+        form.video.errors = [exc.message]
+        return _upload_failed(form, exc.status)
+    if not form.validate_on_submit():
+        return _upload_failed(form, 400)
+    course = db.session.scalar(sa.select(Course).where(Course.key == form.course.data,
+                                                       Course.source == "upload"))
+    if course is None:
+        form.course.errors.append(_("Choose a course."))
+        return _upload_failed(form, 400)
+    file = form.video.data
+    saved = None
+    try:
+        saved = uploads.save_upload(file.stream, file.filename or "video")
+        lesson = uploads.add_uploaded_lesson(course, form.title_zh.data or "",
+                                             form.title_en.data or "", saved, get_storage())
+        audit.record(current_user, "courses.upload_lesson", "lesson", lesson.id,
+                     after={"course": course.key, **lesson.media_info})
+        db.session.commit()
+    except uploads.UploadError as exc:
+        db.session.rollback()
+        form.video.errors = [exc.message]
+        return _upload_failed(form, exc.status)
+    finally:
+        if saved is not None:
+            uploads.remove(saved)
+    target = url_for("courses.lesson_page", lesson_id=lesson.id)
+    message = (_("Video uploaded and converted to 480p for phones.")
+               if lesson.media_info.get("rendition") == "480p"
+               else _("Video uploaded; it plays on phones as it is."))
+    if _wants_json():
+        return jsonify(redirect=target, message=message, lesson_id=lesson.id), 201
+    flash(message, "success")
+    return redirect(target)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainer.forms import choices
 
@@ -32,3 +32,19 @@ class UploadLessonForm(FlaskForm):
                            validators=[DataRequired(), Length(max=200)])
     video = FileField(_l("Video file"), validators=[FileRequired()],
                       render_kw={"accept": "video/*"})
+
+
+class NewCourseForm(FlaskForm):
+    key = StringField(_l("Course id (lowercase letters, digits and hyphens)"),
+                      validators=[DataRequired(), Length(max=64)],
+                      render_kw={"autocapitalize": "none", "autocomplete": "off"})
+    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
+    description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Optional()])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Optional()])
+    hours = DecimalField(_l("Training hours for the whole course"), places=2,
+                         validators=[DataRequired(), NumberRange(min=0.01, max=999)])
+    certificate_types = StringField(_l("Certificate type codes, separated by commas (e.g. SM, PM)"),
+                                    validators=[DataRequired(), Length(max=200)])
+    purpose = SelectField(_l("Training for"), choices=choices([
+        ("review", _l("Review (refresher) training")), ("initial", _l("Initial training"))]))
