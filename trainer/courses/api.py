@@ -65,6 +65,9 @@ def post_progress(lesson_id: int) -> Any:
     body["refused"] = [list(x) for x in result.outcome.refused]
     body["credited_hours"] = str(result.credited.hours) if result.credited else None
     db.session.commit()
+    if result.outcome.reason == rules.NOT_STARTED:
+        return api_error(409, _("The premiere has not started yet; nothing was recorded."),
+                         rules.NOT_STARTED, body)
     if not result.outcome.accepted:
         return api_error(409, _("More footage was reported than time has passed since the last "
                                 "report; nothing was recorded. Keep the segments and send them "
@@ -101,7 +104,8 @@ PROGRESS = {
         "report_interval": {"type": "integer", "description": "Seconds between reports"},
         "accepted": {"type": "boolean"},
         "reason": {"type": ["string", "null"],
-                   "enum": [None, "too_fast", "skipped_ahead", "ahead_of_live"]},
+                   "enum": [None, "too_fast", "skipped_ahead", "ahead_of_live",
+                            "not_started"]},
         "refused": {"type": "array", "items": INTERVAL},
         "credited_hours": {"type": ["string", "null"]},
     },
@@ -126,7 +130,9 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "ones. Segments of a no-skip lesson that start past the furthest watched point "
                 "are not credited (reason skipped_ahead, listed in refused). A lesson is "
                 "complete when the watched share reaches its threshold; its hours are then "
-                "credited once."),
+                "credited once. Before a lesson's premiere, reports are refused (409 "
+                "not_started); during it, segments may start at the live position but not run "
+                "ahead of it (ahead_of_live)."),
             "parameters": LESSON_ID,
             "requestBody": {"required": True, "content": json_content({
                 "type": "object", "required": ["segments", "position"],

@@ -219,6 +219,11 @@ def live_offset(lesson: Lesson, now: dt.datetime) -> float | None:
     return state.offset if state.phase == rules.LIVE else None
 
 
+def not_started(lesson: Lesson, now: dt.datetime) -> bool:
+    phase = rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now).phase
+    return phase == rules.UPCOMING
+
+
 def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], position: float,
                     now: dt.datetime | None = None) -> ReportResult:
     """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once."""
@@ -235,7 +240,7 @@ def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], 
         state, rules.Report(tuple(segments), position),
         duration=lesson.duration_seconds, threshold=lesson.completion_threshold,
         no_skip=lesson.no_skip, anchor=row.last_report_at or row.created_at, now=now,
-        live_offset=live_offset(lesson, now))
+        live_offset=live_offset(lesson, now), not_started=not_started(lesson, now))
     credited = None
     if outcome.accepted:
         row.segments = [[round(a, 3), round(b, 3)] for a, b in outcome.segments]

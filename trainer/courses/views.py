@@ -123,7 +123,8 @@ def lesson_page(lesson_id: int) -> str:
         earned=services.hours_earned(current_user.id, course.id), state=state, player=player,
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        premiere=rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now))
+        premiere=rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now),
+        viewers=services.live_viewers(lesson.id, now) if current_user.role == "admin" else None)
 
 
 def _serve(key: str | None) -> Response:
@@ -139,7 +140,10 @@ def _serve(key: str | None) -> Response:
 @bp.route("/lessons/<int:lesson_id>/video")
 @require()
 def lesson_video(lesson_id: int) -> Response:
-    return _serve(viewable_lesson(lesson_id).media_path)
+    lesson = viewable_lesson(lesson_id)
+    if current_user.role not in STAFF_ROLES and services.not_started(lesson, utcnow()):
+        abort(403)  # the premiere has not started: nobody watches ahead of it
+    return _serve(lesson.media_path)
 
 
 @bp.route("/lessons/<int:lesson_id>/poster")
