@@ -160,3 +160,52 @@ def test_hours_ledger_xlsx_export_own_employer_only(app, client, people, course)
     assert len(rows) == 2 and rows[1][1] == "Wang Worker"
     assert Decimal(str(rows[1][10])) == Decimal("0.0322")
     assert client.get("/courses/admin/hours.pdf").status_code == 404
+
+
+def _certificate(app, people, type_code="SM", revoked=False):
+    import datetime as dt
+
+    from trainer.certificates.models import Certificate, CertificateType
+
+    with app.app_context():
+        if db.session.get(CertificateType, type_code) is None:
+            db.session.add(CertificateType(code=type_code, family="safety_management",
+                                           name_zh="安全生产管理人员", name_en="Safety manager",
+                                           validity_years=3, review_interval_years=None,
+                                           initial_hours=Decimal(32), review_hours=Decimal(12)))
+        user = db.session.get(User, people["worker"])
+        day = dt.date(2025, 1, 1)
+        db.session.add(Certificate(
+            number=f"T{type_code}{int(revoked)}", holder_user_id=user.id, holder_name=user.name,
+            id_number=user.national_id, type_code=type_code, region_code="340104",
+            employer_id=user.employer_id, issued_on=day, expires_on=dt.date(2028, 1, 1),
+            due_on=dt.date(2028, 1, 1), renewal_opens_on=dt.date(2027, 11, 1),
+            revoked_on=day if revoked else None))
+        db.session.commit()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("trainer.certificates.models") is None,
+                    reason="certificates area not installed")
+def test_by_certificate_type_enrols_holders_only(app, client, people, course):
+    _certificate(app, people, "SM")
+    client.login(people["admin_login"])
+    r = client.post_form("/courses/admin/enrol", {"course": KEY, "mode": "certificate",
+                                                  "certificate_type": "SM"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert enrolled(app) == {people["worker"]}
+    # The worker sees the catalogue's required hours next to what they earned.
+    client.logout()
+    client.login(people["worker_login"])
+    page = client.get(f"/courses/{KEY}", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert "SM review training" in text and "0 of 12 hours required" in text
+
+
+@pytest.mark.skipif(importlib.util.find_spec("trainer.certificates.models") is None,
+                    reason="certificates area not installed")
+def test_by_certificate_type_skips_revoked_and_other_employers(app, client, people, course):
+    _certificate(app, people, "SM", revoked=True)
+    client.login(people["other_safety_login"])
+    r = client.post_form("/courses/admin/enrol", {"course": KEY, "mode": "certificate",
+                                                  "certificate_type": "SM"})
+    assert r.status_code == 400 and enrolled(app) == set()

@@ -380,12 +380,19 @@ def workers_query(actor: User) -> sa.Select[User]:
 def workers_holding(actor: User, type_code: str) -> list[User]:
     """Workers holding a certificate of ``type_code`` (``1`` covers ``1`` and ``1.*``)."""
     try:
-        from trainer.certificates.models import Certificate  # type: ignore[attr-defined]
+        from trainer.certificates.models import Certificate
         holder = Certificate.holder_user_id
         code = Certificate.type_code
     except (ImportError, AttributeError) as exc:
         raise CertificatesUnavailable from exc
     ids = sa.select(holder).where(sa.or_(code == type_code, code.like(f"{type_code}.%")))
+    for name in ("revoked_on",):  # a revoked certificate holds nothing
+        column = getattr(Certificate, name, None)
+        if column is not None:
+            ids = ids.where(column.is_(None))
+    superseded = getattr(Certificate, "superseded", None)
+    if superseded is not None:
+        ids = ids.where(superseded.is_(False))
     return list(db.session.scalars(workers_query(actor).where(User.id.in_(ids))
                                    .order_by(User.id)))
 
@@ -406,3 +413,35 @@ def ledger_rows(actor: User) -> sa.Select[TrainingHours, User, Course, Lesson]:
     if actor.role != "admin":
         query = query.where(User.employer_id == actor.employer_id)
     return query
+
+
+@dataclass
+class Requirement:
+    type_code: str
+    purpose: str
+    earned: Decimal
+    required: Decimal | None
+
+
+def requirements(user_id: int, course: Course) -> list[Requirement]:
+    """For each (certificate type, purpose) the course counts toward: hours earned in the
+    worker's ledger and hours the catalogue requires (None when not recorded)."""
+    from trainer.courses.hours import credited_hours
+
+    required: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    try:
+        from trainer.certificates.models import CertificateType
+
+        codes = [pair[0] for pair in course.targets or []]
+        for row in db.session.scalars(sa.select(CertificateType)
+                                      .where(CertificateType.code.in_(codes))):
+            required[row.code] = (row.initial_hours, row.review_hours)
+    except ImportError:  # the certificates area is not installed
+        pass
+    out = []
+    for code, purpose in (tuple(pair) for pair in course.targets or []):
+        initial, review = required.get(code, (None, None))
+        need = initial if purpose == "initial" else review
+        out.append(Requirement(code, purpose, credited_hours(user_id, code, purpose),
+                               Decimal(need) if need is not None else None))
+    return out

@@ -81,13 +81,20 @@ def _outline(course: Course) -> list[dict[str, object]]:
     return out
 
 
+def _requirements(course: Course) -> list[services.Requirement]:
+    if current_user.role != "worker":
+        return []
+    return services.requirements(current_user.id, course)
+
+
 @bp.route("/<key>")
 @require()
 def course_page(key: str) -> str:
     course = viewable_course(key)
     return render_template(
         "courses/course.html", course=course, outline=_outline(course),
-        earned=services.hours_earned(current_user.id, course.id))
+        earned=services.hours_earned(current_user.id, course.id),
+        requirements=_requirements(course))
 
 
 @bp.route("/lessons/<int:lesson_id>")
@@ -121,6 +128,7 @@ def lesson_page(lesson_id: int) -> str:
     return render_template(
         "courses/lesson.html", lesson=lesson, course=course, outline=_outline(course),
         earned=services.hours_earned(current_user.id, course.id), state=state, player=player,
+        requirements=_requirements(course),
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None,
         premiere=rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now),
