@@ -43,8 +43,9 @@ def get_progress(lesson_id: int) -> Any:
 @bp.post("/lessons/<int:lesson_id>/progress")
 @require()
 def post_progress(lesson_id: int) -> Any:
-    lesson = _lesson(lesson_id)
-    if lesson is None:
+    lesson = db.session.get(Lesson, lesson_id)
+    row = services.progress_for_report(current_user, lesson) if lesson is not None else None
+    if lesson is None or row is None:
         return api_error(404, _("Not found."))
     data = json_body()
     position = data.get("position", 0)
@@ -58,7 +59,7 @@ def post_progress(lesson_id: int) -> Any:
         return api_error(422, _("The watched segments are not valid: %(reason)s",
                                 reason=str(exc)), "invalid", {"field": "segments"})
     now = utcnow()
-    result = services.report_progress(current_user, lesson, segments, float(position), now)
+    result = services.report_progress(current_user, lesson, segments, float(position), now, row)
     body = services.progress_json(lesson, result.progress, now)
     body["accepted"] = result.outcome.accepted
     body["reason"] = result.outcome.reason

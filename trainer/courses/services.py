@@ -224,15 +224,38 @@ def not_started(lesson: Lesson, now: dt.datetime) -> bool:
     return phase == rules.UPCOMING
 
 
+def progress_for_report(user: User, lesson: Lesson) -> LessonProgress | None:
+    """The caller's progress row, locked for update; None when they may not watch the lesson.
+
+    One query in the usual case (a worker who opened the lesson): the enrolment check rides on
+    the row lookup.
+    """
+    query = sa.select(LessonProgress).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+    staff = user.role in {"admin", "instructor"}
+    if not staff:
+        if not lesson.active:
+            return None
+        query = query.where(sa.exists().where(Enrolment.user_id == user.id,
+                                              Enrolment.course_id == lesson.course_id))
+    row = db.session.scalar(query.with_for_update())
+    if row is not None:
+        return row
+    if not staff and not is_enrolled(user.id, lesson.course_id):
+        return None
+    return open_progress(user.id, lesson)
+
+
 def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], position: float,
-                    now: dt.datetime | None = None) -> ReportResult:
-    """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once."""
+                    now: dt.datetime | None = None,
+                    row: LessonProgress | None = None) -> ReportResult:
+    """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once.
+
+    ``row`` is the caller's progress row from `progress_for_report` (looked up when omitted).
+    """
     now = now or utcnow()
-    row = db.session.scalar(sa.select(LessonProgress).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id
-    ).with_for_update())
     if row is None:
-        row = open_progress(user.id, lesson)
+        row = progress_for_report(user, lesson) or open_progress(user.id, lesson)
     state = rules.WatchState(
         segments=tuple((float(a), float(b)) for a, b in row.segments or []),
         furthest=row.furthest_position or 0.0, completed=row.completed_at is not None)
