@@ -235,3 +235,36 @@ def test_instructor_uploads_a_video_with_a_progress_bar(app, phone, people, shor
     page.wait_for_function("document.getElementById('player').readyState >= 1")
     duration = page.evaluate("document.getElementById('player').duration")
     assert abs(duration - 3) < 0.5
+
+
+def test_premiere_countdown_then_everyone_at_the_live_position(app, phone, people, lesson_id):
+    import datetime as dt
+
+    from trainer.courses.models import Lesson
+
+    with app.app_context():
+        db.session.get(Lesson, lesson_id).premiere_at = (
+            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3))
+        db.session.commit()
+    page = phone
+    login(page, people["worker_login"], PASSWORD)
+    page.goto(f"/courses/lessons/{lesson_id}")
+    assert page.locator("[data-testid=countdown]").is_visible()
+    assert page.get_attribute("#player", "src") is None  # nothing to play before it starts
+    # The page reloads itself when the countdown ends; the premiere is then live.
+    page.wait_for_selector("[data-testid=live]", timeout=15_000)
+    time.sleep(3)  # join late
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; "
+                  "return v.play(); }")
+    page.wait_for_function("document.getElementById('player').currentTime > 0")
+    started = current_time(page)
+    assert started >= 2.5, started  # mid-stream, not from the beginning
+    # Seeking back to the start snaps to the live position.
+    page.evaluate("document.getElementById('player').currentTime = 0")
+    page.wait_for_function("document.getElementById('player').currentTime > 2")
+    play_until(page, started + 2)
+    page.goto("/courses/")  # leave: the page reports what was watched
+    row = wait_for(lambda: (p := progress(app, people, lesson_id)) and p.watched_seconds > 1
+                   and p)
+    assert row.segments[0][0] >= 2.0  # credited from where the worker joined

@@ -254,7 +254,7 @@ def test_before_the_premiere_nothing_plays_or_counts(app, client, people, clock,
     client.login(people["worker_login"])
     token = client.csrf("/account")
     page = client.get(f"/courses/lessons/{lesson}").get_data(as_text=True)
-    assert 'data-testid="countdown"' in page and 'data-seconds="600"' in page
+    assert 'data-testid="countdown"' in page and 'data-seconds="600.000"' in page
     assert f'src="/courses/lessons/{lesson}/video"' not in page
     assert client.get(f"/courses/lessons/{lesson}/video").status_code == 403
     clock.advance(30)

@@ -129,7 +129,7 @@
     var t = video.currentTime;
     if (live) {
       var now = liveOffset();
-      if (Math.abs(t - now) > 3) video.currentTime = Math.min(now, dur);
+      if (Math.abs(t - now) > 1.5) video.currentTime = Math.min(now, dur);
     } else if (st.no_skip && t > allowed() + 1) {
       video.currentTime = allowed();
       show(txt.noSkip);
@@ -140,7 +140,7 @@
     if (video.playbackRate > 1) video.playbackRate = 1;  // hours count at normal speed only
   });
   video.addEventListener("play", function () {
-    if (live && Math.abs(video.currentTime - liveOffset()) > 3) video.currentTime = liveOffset();
+    if (live && Math.abs(video.currentTime - liveOffset()) > 1.5) video.currentTime = liveOffset();
     last = video.currentTime;
   });
   video.addEventListener("pause", function () { flush("pause"); });
@@ -157,7 +157,7 @@
   if (cd) {
     var end = Date.now() + Number(cd.getAttribute("data-seconds")) * 1000;
     var tick = function () {
-      var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+      var s = Math.max(0, Math.ceil((end - Date.now()) / 1000));
       var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
       cd.textContent = (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (r < 10 ? "0" : "") + r;
       if (s <= 0) location.reload(); else setTimeout(tick, 1000);
