@@ -90,10 +90,15 @@ def load_demo() -> list[str]:
     """Sync courses/ and enrol the demo workers in every course."""
     from trainer.accounts.services import find_by_login
     from trainer.clock import today
+    from trainer.courses.manifest import ManifestError
     from trainer.courses.models import Course
     from trainer.courses.services import enrol, sync_courses
 
-    result = sync_courses()
+    try:
+        result = sync_courses()
+    except ManifestError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"courses/ has problems; no course was loaded:\n{exc}") from exc
     lines = [line for line in result.lines if not line.endswith("unchanged")]
     due = today() + dt.timedelta(days=DEMO_DUE_DAYS)
     for course in db.session.scalars(sa.select(Course).order_by(Course.key)):
