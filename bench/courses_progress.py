@@ -204,6 +204,17 @@ def main() -> int:
                 await asyncio.gather(*(post(port, path, t, warm) for t in tokens[:8]))
 
         asyncio.run(warm_up())
+
+        # One request at a time (no queueing): what a report costs the server by itself.
+        async def sequential() -> list[float]:
+            out = []
+            for i in range(200):
+                status, ms = await post(port, path, tokens[i % len(tokens)], warm)
+                if status == 200:
+                    out.append(ms)
+            return out
+
+        alone = asyncio.run(sequential())
         print(f"load: {args.viewers} viewers × 1 report / {args.interval:g} s for "
               f"{args.seconds:g} s against gunicorn --workers {args.workers} …", flush=True)
         results, start, end = asyncio.run(
@@ -238,8 +249,10 @@ def main() -> int:
     print(f"steady state ({span:.1f} s after the first interval): {len(steady)} requests, "
           f"throughput {len(steady) / span:.1f} req/s (offered "
           f"{args.viewers / args.interval:.1f} req/s)")
+    print(f"one request at a time (200 requests, no queueing): p50 {percentile(alone, 50):.1f} "
+          f"p99 {percentile(alone, 99):.1f} ms")
     if latencies:
-        print(f"latency ms (200s): p50 {percentile(latencies, 50):.1f}  p90 "
+        print(f"latency ms under load (200s): p50 {percentile(latencies, 50):.1f}  p90 "
               f"{percentile(latencies, 90):.1f}  p99 {p99:.1f}  max {max(latencies):.1f}  "
               f"mean {statistics.mean(latencies):.1f}")
     print(f"ledger rows credited: {credited}; mean watched seconds: {float(watched or 0):.1f}")
