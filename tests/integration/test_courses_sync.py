@@ -170,3 +170,15 @@ def test_premiere_command(app, runner, root):
         assert r.exit_code != 0, bad
     r = runner.invoke(args=["courses", "premiere", key, "nope", "--clear"])
     assert r.exit_code != 0 and "no lesson" in r.output
+
+
+def test_sync_copies_media_again_when_storage_lost_it(app, runner, root):
+    runner.invoke(args=["courses", "sync", str(root)])
+    with app.app_context():
+        lesson = db.session.scalar(sa.select(Lesson).where(Lesson.key == "equipment-restart"))
+        video = Path(app.config["MEDIA_ROOT"]) / lesson.media_path
+    video.unlink()
+    result = runner.invoke(args=["courses", "sync", str(root)])
+    assert result.exit_code == 0 and "missing media copied again" in result.output
+    assert video.is_file()
+    assert "unchanged" in runner.invoke(args=["courses", "sync", str(root)]).output

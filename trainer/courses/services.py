@@ -85,12 +85,24 @@ def sync_courses(root: Path | None = None, storage: Storage | None = None) -> Sy
     return SyncResult(lines, changed)
 
 
+def _media_present(course: Course, storage: Storage) -> bool:
+    keys = []
+    for lesson in course.active_lessons:
+        keys += [lesson.media_path, lesson.poster or ""]
+        keys += [sub.get("path", "") for sub in lesson.subtitles or []]
+    return all(key and storage.exists(key) for key in keys)
+
+
 def _sync_one(manifest: CourseManifest, storage: Storage) -> str | None:
     digest = _digest(manifest)
     course = db.session.scalar(sa.select(Course).where(Course.key == manifest.id))
     if course is not None and course.version == manifest.version \
             and course.source_digest == digest:
-        return None
+        if _media_present(course, storage):
+            return None
+        restored = True
+    else:
+        restored = False
     codes, purpose, pairs = _targets(manifest)
     created = course is None
     if course is None:
@@ -134,6 +146,8 @@ def _sync_one(manifest: CourseManifest, storage: Storage) -> str | None:
         gone.active = False
     db.session.flush()
     n = len(manifest.lessons)
+    if restored:
+        return f"course {manifest.id} v{manifest.version}: missing media copied again"
     if created:
         return f"course {manifest.id} v{manifest.version}: added ({n} lessons)"
     return f"course {manifest.id}: updated v{old_version} → v{manifest.version} ({n} lessons)"
