@@ -5,7 +5,7 @@ second) on this 2-core machine. Run from the repository root:
 
     .venv/bin/python bench/courses_progress.py \
         [--database postgresql://postgres@127.0.0.1:5432/trainer_courses_bench] \
-        [--viewers 1000] [--interval 15] [--seconds 90] [--workers 4]
+        [--viewers 1000] [--interval 15] [--seconds 120] [--workers 4]
 
 What it does: (re)creates the bench database, migrates it, loads the demo course, creates the
 viewers (workers, enrolled, each with an API bearer token) and opens the lesson for each; starts
@@ -13,7 +13,7 @@ viewers (workers, enrolled, each with an API bearer token) and opens the lesson 
 requests); then every viewer, starting at a random
 moment within the first interval, POSTs /api/v1/lessons/<id>/progress every ``--interval``
 seconds with the segment it "watched" since its last report, exactly as the player does. The
-lesson is 84.8 s long, so in a 90 s run most viewers complete it and are credited hours (a
+lesson is 84.8 s long, so in a 120 s run every viewer completes it and is credited hours (a
 ledger write and the hours_credited signal). Latency is measured by the client from sending the
 request to reading the whole response, over a new TCP connection each time (gunicorn's sync
 workers close connections). Prints the figures and the command.
@@ -161,7 +161,7 @@ def main() -> int:
                         default="postgresql://postgres@127.0.0.1:5432/trainer_courses_bench")
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=15.0)
-    parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv])

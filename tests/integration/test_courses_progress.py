@@ -295,3 +295,23 @@ def test_admins_see_live_viewers_and_total_visits(app, client, people, clock, de
     clock.advance(31)
     page = client.get(f"/courses/lessons/{lesson}", headers={"Accept-Language": "en"})
     assert "Watching now: 0 · Total visits: 3" in page.get_data(as_text=True)
+
+
+def test_a_lesson_dropped_from_the_course_takes_no_more_reports(app, worker, clock, lesson):
+    worker.get(url(lesson))
+    with app.app_context():
+        db.session.get(Lesson, lesson).active = False
+        db.session.commit()
+    clock.advance(15)
+    assert report(worker, lesson, [[0, 15]]).status_code == 404
+    assert worker.get(url(lesson)).status_code == 404
+
+
+def test_staff_reports_are_recorded_but_earn_no_hours(app, client, people, clock, lesson):
+    client.login(people["instructor_login"])
+    client.token = client.csrf("/account")
+    client.get(url(lesson))
+    r = watch(client, clock, lesson, 0, 84.8)
+    assert r.json["completed"] and r.json["credited_hours"] is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingHours)) == 0

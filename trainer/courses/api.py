@@ -43,8 +43,7 @@ def get_progress(lesson_id: int) -> Any:
 @bp.post("/lessons/<int:lesson_id>/progress")
 @require()
 def post_progress(lesson_id: int) -> Any:
-    lesson = db.session.get(Lesson, lesson_id)
-    row = services.progress_for_report(current_user, lesson) if lesson is not None else None
+    lesson, row = services.lesson_for_report(current_user, lesson_id)
     if lesson is None or row is None:
         return api_error(404, _("Not found."))
     data = json_body()

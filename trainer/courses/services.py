@@ -238,6 +238,24 @@ def not_started(lesson: Lesson, now: dt.datetime) -> bool:
     return phase == rules.UPCOMING
 
 
+def lesson_for_report(user: User, lesson_id: int) -> tuple[Lesson | None, LessonProgress | None]:
+    """The lesson and the caller's progress row (locked), or (None, None) when they may not
+    watch it. One query in the usual case: a worker reporting on a lesson they opened."""
+    query = (sa.select(LessonProgress, Lesson).join(Lesson, LessonProgress.lesson_id == Lesson.id)
+             .where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson_id))
+    if user.role not in {"admin", "instructor"}:
+        query = query.where(Lesson.active.is_(True), sa.exists().where(
+            Enrolment.user_id == user.id, Enrolment.course_id == Lesson.course_id))
+    found = db.session.execute(query.with_for_update(of=LessonProgress)).first()
+    if found is not None:
+        return found[1], found[0]
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        return None, None
+    row = progress_for_report(user, lesson)
+    return (lesson, row) if row is not None else (None, None)
+
+
 def progress_for_report(user: User, lesson: Lesson) -> LessonProgress | None:
     """The caller's progress row, locked for update; None when they may not watch the lesson.
 
