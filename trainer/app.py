@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "trainer.certificates.views:bp",
     "trainer.courses.views:bp",
     "trainer.courses.api:bp",
+    "trainer.courses.admin_views:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
     "trainer.exams.admin_views:bp",

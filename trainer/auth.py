@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from trainer.accounts.models import ApiToken, User
@@ -77,7 +78,8 @@ def load_user_from_token(req: Any) -> User | None:
     if not req.path.startswith("/api/") or not header.lower().startswith("bearer "):
         return None
     token = header[7:].strip()
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
+                            .where(ApiToken.token_hash == hash_token(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None

@@ -244,3 +244,74 @@ def test_upcoming_premiere_has_a_countdown(app, worker, clock, demo_course):
     r = worker.get(url(lesson))
     assert r.json["premiere"]["phase"] == "upcoming"
     assert r.json["premiere"]["seconds_until"] == 600
+
+
+def test_before_the_premiere_nothing_plays_or_counts(app, client, people, clock, demo_course):
+    lesson = demo_course["keys"]["equipment-restart"]
+    with app.app_context():
+        db.session.get(Lesson, lesson).premiere_at = clock.now + dt.timedelta(minutes=10)
+        db.session.commit()
+    client.login(people["worker_login"])
+    token = client.csrf("/account")
+    page = client.get(f"/courses/lessons/{lesson}").get_data(as_text=True)
+    assert 'data-testid="countdown"' in page and 'data-seconds="600.000"' in page
+    assert f'src="/courses/lessons/{lesson}/video"' not in page
+    assert client.get(f"/courses/lessons/{lesson}/video").status_code == 403
+    clock.advance(30)
+    r = client.post(url(lesson), json={"segments": [[0, 10]], "position": 10},
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 409 and r.json["error"]["code"] == "not_started"
+    client.logout()
+    client.login(people["instructor_login"])  # staff may preview
+    assert client.get(f"/courses/lessons/{lesson}/video",
+                      headers={"Range": "bytes=0-1"}).status_code == 206
+
+
+def test_after_the_premiere_replay_on_demand(app, worker, clock, demo_course):
+    lesson = demo_course["keys"]["equipment-restart"]  # premiere 2020-02-24: long over
+    page = worker.get(f"/courses/lessons/{lesson}").get_data(as_text=True)
+    assert 'data-testid="replay"' in page
+    assert worker.get(url(lesson)).json["premiere"]["phase"] == "replay"
+    clock.advance(15)
+    r = report(worker, lesson, [[0, 15]])
+    assert r.status_code == 200 and r.json["watched_seconds"] == 15
+
+
+def test_admins_see_live_viewers_and_total_visits(app, client, people, clock, demo_course):
+    lesson = demo_course["keys"]["hazardous-chemicals"]
+    client.login(people["worker_login"])
+    token = client.csrf("/account")
+    client.get(url(lesson))
+    clock.advance(15)
+    client.post(url(lesson), json={"segments": [[0, 15]], "position": 15},
+                headers={"X-CSRFToken": token})
+    client.logout()
+    client.login(people["admin_login"])
+    page = client.get(f"/courses/lessons/{lesson}", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert "Watching now: 1 · Total visits: 2" in text
+    stats = client.get(f"/courses/admin/courses/{demo_course['course_key']}/enrolments")
+    assert 'data-testid="lesson-stats"' in stats.get_data(as_text=True)
+    clock.advance(31)
+    page = client.get(f"/courses/lessons/{lesson}", headers={"Accept-Language": "en"})
+    assert "Watching now: 0 · Total visits: 3" in page.get_data(as_text=True)
+
+
+def test_a_lesson_dropped_from_the_course_takes_no_more_reports(app, worker, clock, lesson):
+    worker.get(url(lesson))
+    with app.app_context():
+        db.session.get(Lesson, lesson).active = False
+        db.session.commit()
+    clock.advance(15)
+    assert report(worker, lesson, [[0, 15]]).status_code == 404
+    assert worker.get(url(lesson)).status_code == 404
+
+
+def test_staff_reports_are_recorded_but_earn_no_hours(app, client, people, clock, lesson):
+    client.login(people["instructor_login"])
+    client.token = client.csrf("/account")
+    client.get(url(lesson))
+    r = watch(client, clock, lesson, 0, 84.8)
+    assert r.json["completed"] and r.json["credited_hours"] is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingHours)) == 0

@@ -148,3 +148,37 @@ def test_demo_loads_courses_and_enrols_demo_workers(app, runner):
     assert again.exit_code == 0 and "enrolled" not in again.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 3
+
+
+def test_premiere_command(app, runner, root):
+    runner.invoke(args=["courses", "sync", str(root)])
+    key = "first-lesson-return-to-work"
+    r = runner.invoke(args=["courses", "premiere", key, "hazardous-chemicals",
+                            "--at", "2026-11-24T09:00:00+08:00"])
+    assert r.exit_code == 0, r.output
+    assert "premiere at 2026-11-24T01:00:00+00:00" in r.output
+    r = runner.invoke(args=["courses", "premiere", key, "hazardous-chemicals", "--in-minutes", "5"])
+    assert r.exit_code == 0
+    with app.app_context():
+        lesson = db.session.scalar(sa.select(Lesson).where(Lesson.key == "hazardous-chemicals"))
+        assert lesson.premiere_at is not None
+    r = runner.invoke(args=["courses", "premiere", key, "hazardous-chemicals", "--clear"])
+    assert r.exit_code == 0 and "on demand" in r.output
+    for bad in (["--at", "2026-11-24T09:00:00"], ["--at", "tomorrow"], [],
+                ["--clear", "--in-minutes", "3"]):
+        r = runner.invoke(args=["courses", "premiere", key, "hazardous-chemicals", *bad])
+        assert r.exit_code != 0, bad
+    r = runner.invoke(args=["courses", "premiere", key, "nope", "--clear"])
+    assert r.exit_code != 0 and "no lesson" in r.output
+
+
+def test_sync_copies_media_again_when_storage_lost_it(app, runner, root):
+    runner.invoke(args=["courses", "sync", str(root)])
+    with app.app_context():
+        lesson = db.session.scalar(sa.select(Lesson).where(Lesson.key == "equipment-restart"))
+        video = Path(app.config["MEDIA_ROOT"]) / lesson.media_path
+    video.unlink()
+    result = runner.invoke(args=["courses", "sync", str(root)])
+    assert result.exit_code == 0 and "missing media copied again" in result.output
+    assert video.is_file()
+    assert "unchanged" in runner.invoke(args=["courses", "sync", str(root)]).output

@@ -306,3 +306,12 @@ def test_premiere_phases():
     assert live.phase == rules.LIVE and live.offset == 30
     assert premiere_state(at(100), 90, at(100)).phase == rules.LIVE
     assert premiere_state(at(100), 90, at(190)).phase == rules.REPLAY
+
+
+def test_before_the_premiere_nothing_is_credited():
+    out = evaluate_report(WatchState(), Report(((0, 10),), 10), duration=100, threshold=0.95,
+                          no_skip=True, anchor=T0, now=at(30), not_started=True)
+    assert not out.accepted and out.reason == rules.NOT_STARTED and out.watched_seconds == 0
+    # A report with no segments (just the position) is harmless.
+    assert evaluate_report(WatchState(), Report((), 0), duration=100, threshold=0.95,
+                           no_skip=True, anchor=T0, now=at(30), not_started=True).accepted

@@ -43,8 +43,8 @@ def get_progress(lesson_id: int) -> Any:
 @bp.post("/lessons/<int:lesson_id>/progress")
 @require()
 def post_progress(lesson_id: int) -> Any:
-    lesson = _lesson(lesson_id)
-    if lesson is None:
+    lesson, row = services.lesson_for_report(current_user, lesson_id)
+    if lesson is None or row is None:
         return api_error(404, _("Not found."))
     data = json_body()
     position = data.get("position", 0)
@@ -58,13 +58,16 @@ def post_progress(lesson_id: int) -> Any:
         return api_error(422, _("The watched segments are not valid: %(reason)s",
                                 reason=str(exc)), "invalid", {"field": "segments"})
     now = utcnow()
-    result = services.report_progress(current_user, lesson, segments, float(position), now)
+    result = services.report_progress(current_user, lesson, segments, float(position), now, row)
     body = services.progress_json(lesson, result.progress, now)
     body["accepted"] = result.outcome.accepted
     body["reason"] = result.outcome.reason
     body["refused"] = [list(x) for x in result.outcome.refused]
     body["credited_hours"] = str(result.credited.hours) if result.credited else None
     db.session.commit()
+    if result.outcome.reason == rules.NOT_STARTED:
+        return api_error(409, _("The premiere has not started yet; nothing was recorded."),
+                         rules.NOT_STARTED, body)
     if not result.outcome.accepted:
         return api_error(409, _("More footage was reported than time has passed since the last "
                                 "report; nothing was recorded. Keep the segments and send them "
@@ -101,7 +104,8 @@ PROGRESS = {
         "report_interval": {"type": "integer", "description": "Seconds between reports"},
         "accepted": {"type": "boolean"},
         "reason": {"type": ["string", "null"],
-                   "enum": [None, "too_fast", "skipped_ahead", "ahead_of_live"]},
+                   "enum": [None, "too_fast", "skipped_ahead", "ahead_of_live",
+                            "not_started"]},
         "refused": {"type": "array", "items": INTERVAL},
         "credited_hours": {"type": ["string", "null"]},
     },
@@ -126,7 +130,9 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "ones. Segments of a no-skip lesson that start past the furthest watched point "
                 "are not credited (reason skipped_ahead, listed in refused). A lesson is "
                 "complete when the watched share reaches its threshold; its hours are then "
-                "credited once."),
+                "credited once. Before a lesson's premiere, reports are refused (409 "
+                "not_started); during it, segments may start at the live position but not run "
+                "ahead of it (ahead_of_live)."),
             "parameters": LESSON_ID,
             "requestBody": {"required": True, "content": json_content({
                 "type": "object", "required": ["segments", "position"],

@@ -36,6 +36,7 @@ TOO_FAST = "too_fast"
 SKIPPED_AHEAD = "skipped_ahead"
 AHEAD_OF_LIVE = "ahead_of_live"
 BAD_SEGMENT = "bad_segment"
+NOT_STARTED = "not_started"
 
 
 class ReportError(ValueError):
@@ -161,6 +162,7 @@ def evaluate_report(
     anchor: dt.datetime | None,
     now: dt.datetime,
     live_offset: float | None = None,
+    not_started: bool = False,
 ) -> Outcome:
     """Apply one player report to a worker's watch state.
 
@@ -169,8 +171,16 @@ def evaluate_report(
     player keeps the segments and sends them again later, when enough time has passed).
     ``live_offset`` is the premiere's current position while a premiere is on: then segments
     may start anywhere up to it (joining late starts mid-stream) but not run ahead of it.
+    ``not_started``: the lesson's premiere is still to come, so nothing can have been watched.
     """
     current = merge(state.segments)
+    position = min(max(0.0, report.position), duration)
+    if not_started and report.segments:
+        return Outcome(
+            accepted=False, segments=tuple(current), watched_seconds=total(current),
+            furthest=state.furthest, position=position, completed=state.completed,
+            newly_completed=False, reason=NOT_STARTED, refused=tuple(report.segments),
+        )  # fmt: skip
     frontier = state.furthest
     accepted: list[Interval] = []
     refused: list[Interval] = []
@@ -190,7 +200,6 @@ def evaluate_report(
         frontier = max(frontier, end)
     union = merge([*current, *accepted])
     new_footage = total(union) - total(current)
-    position = min(max(0.0, report.position), duration)
     if new_footage > footage_allowance(anchor, now):
         return Outcome(
             accepted=False, segments=tuple(current), watched_seconds=total(current),

@@ -85,12 +85,24 @@ def sync_courses(root: Path | None = None, storage: Storage | None = None) -> Sy
     return SyncResult(lines, changed)
 
 
+def _media_present(course: Course, storage: Storage) -> bool:
+    keys = []
+    for lesson in course.active_lessons:
+        keys += [lesson.media_path, lesson.poster or ""]
+        keys += [sub.get("path", "") for sub in lesson.subtitles or []]
+    return all(key and storage.exists(key) for key in keys)
+
+
 def _sync_one(manifest: CourseManifest, storage: Storage) -> str | None:
     digest = _digest(manifest)
     course = db.session.scalar(sa.select(Course).where(Course.key == manifest.id))
     if course is not None and course.version == manifest.version \
             and course.source_digest == digest:
-        return None
+        if _media_present(course, storage):
+            return None
+        restored = True
+    else:
+        restored = False
     codes, purpose, pairs = _targets(manifest)
     created = course is None
     if course is None:
@@ -134,6 +146,8 @@ def _sync_one(manifest: CourseManifest, storage: Storage) -> str | None:
         gone.active = False
     db.session.flush()
     n = len(manifest.lessons)
+    if restored:
+        return f"course {manifest.id} v{manifest.version}: missing media copied again"
     if created:
         return f"course {manifest.id} v{manifest.version}: added ({n} lessons)"
     return f"course {manifest.id}: updated v{old_version} → v{manifest.version} ({n} lessons)"
@@ -219,15 +233,61 @@ def live_offset(lesson: Lesson, now: dt.datetime) -> float | None:
     return state.offset if state.phase == rules.LIVE else None
 
 
+def not_started(lesson: Lesson, now: dt.datetime) -> bool:
+    phase = rules.premiere_state(lesson.premiere_at, lesson.duration_seconds, now).phase
+    return phase == rules.UPCOMING
+
+
+def lesson_for_report(user: User, lesson_id: int) -> tuple[Lesson | None, LessonProgress | None]:
+    """The lesson and the caller's progress row (locked), or (None, None) when they may not
+    watch it. One query in the usual case: a worker reporting on a lesson they opened."""
+    query = (sa.select(LessonProgress, Lesson).join(Lesson, LessonProgress.lesson_id == Lesson.id)
+             .where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson_id))
+    if user.role not in {"admin", "instructor"}:
+        query = query.where(Lesson.active.is_(True), sa.exists().where(
+            Enrolment.user_id == user.id, Enrolment.course_id == Lesson.course_id))
+    found = db.session.execute(query.with_for_update(of=LessonProgress)).first()
+    if found is not None:
+        return found[1], found[0]
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        return None, None
+    row = progress_for_report(user, lesson)
+    return (lesson, row) if row is not None else (None, None)
+
+
+def progress_for_report(user: User, lesson: Lesson) -> LessonProgress | None:
+    """The caller's progress row, locked for update; None when they may not watch the lesson.
+
+    One query in the usual case (a worker who opened the lesson): the enrolment check rides on
+    the row lookup.
+    """
+    query = sa.select(LessonProgress).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+    staff = user.role in {"admin", "instructor"}
+    if not staff:
+        if not lesson.active:
+            return None
+        query = query.where(sa.exists().where(Enrolment.user_id == user.id,
+                                              Enrolment.course_id == lesson.course_id))
+    row = db.session.scalar(query.with_for_update())
+    if row is not None:
+        return row
+    if not staff and not is_enrolled(user.id, lesson.course_id):
+        return None
+    return open_progress(user.id, lesson)
+
+
 def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], position: float,
-                    now: dt.datetime | None = None) -> ReportResult:
-    """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once."""
+                    now: dt.datetime | None = None,
+                    row: LessonProgress | None = None) -> ReportResult:
+    """Apply one player report (see `rules.evaluate_report`); flushes, credits hours once.
+
+    ``row`` is the caller's progress row from `progress_for_report` (looked up when omitted).
+    """
     now = now or utcnow()
-    row = db.session.scalar(sa.select(LessonProgress).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id
-    ).with_for_update())
     if row is None:
-        row = open_progress(user.id, lesson)
+        row = progress_for_report(user, lesson) or open_progress(user.id, lesson)
     state = rules.WatchState(
         segments=tuple((float(a), float(b)) for a, b in row.segments or []),
         furthest=row.furthest_position or 0.0, completed=row.completed_at is not None)
@@ -235,7 +295,7 @@ def report_progress(user: User, lesson: Lesson, segments: list[rules.Interval], 
         state, rules.Report(tuple(segments), position),
         duration=lesson.duration_seconds, threshold=lesson.completion_threshold,
         no_skip=lesson.no_skip, anchor=row.last_report_at or row.created_at, now=now,
-        live_offset=live_offset(lesson, now))
+        live_offset=live_offset(lesson, now), not_started=not_started(lesson, now))
     credited = None
     if outcome.accepted:
         row.segments = [[round(a, 3), round(b, 3)] for a, b in outcome.segments]
@@ -294,3 +354,149 @@ def live_viewers(lesson_id: int, now: dt.datetime | None = None) -> int:
     since = now - dt.timedelta(seconds=rules.LIVE_WINDOW_SECONDS)
     return db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress).where(
         LessonProgress.lesson_id == lesson_id, LessonProgress.last_report_at >= since)) or 0
+
+
+# Pages -----------------------------------------------------------------------------------
+
+
+def progress_by_lesson(user_id: int, course: Course) -> dict[int, LessonProgress]:
+    ids = [lesson.id for lesson in course.lessons]
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(LessonProgress).where(
+        LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(ids)))
+    return {row.lesson_id: row for row in rows}
+
+
+def hours_earned(user_id: int, course_id: int) -> Decimal:
+    value = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(TrainingHours.hours), 0))
+                              .where(TrainingHours.user_id == user_id,
+                                     TrainingHours.course_id == course_id))
+    return Decimal(value or 0)
+
+
+@dataclass
+class CourseSummary:
+    course: Course
+    enrolment: Enrolment | None
+    lessons_done: int
+    lessons_total: int
+    hours_earned: Decimal
+
+    @property
+    def complete(self) -> bool:
+        return self.lessons_total > 0 and self.lessons_done >= self.lessons_total
+
+    def due_state(self, today: dt.date) -> str:
+        """``done``, ``overdue``, ``due_soon`` (within 7 days), ``due`` or ``open``."""
+        if self.complete:
+            return "done"
+        due = self.enrolment.due_on if self.enrolment else None
+        if due is None:
+            return "open"
+        if due < today:
+            return "overdue"
+        return "due_soon" if (due - today).days <= 7 else "due"
+
+
+def summarise(user_id: int, course: Course, enrolment: Enrolment | None) -> CourseSummary:
+    progress = progress_by_lesson(user_id, course)
+    active = course.active_lessons
+    done = sum(1 for lesson in active
+               if (row := progress.get(lesson.id)) is not None and row.completed_at)
+    return CourseSummary(course, enrolment, done, len(active), hours_earned(user_id, course.id))
+
+
+def my_courses(user_id: int) -> list[CourseSummary]:
+    rows = db.session.execute(sa.select(Enrolment, Course).join(Course)
+                              .where(Enrolment.user_id == user_id)).all()
+    out = [summarise(user_id, course, enrolment) for enrolment, course in rows]
+    far = dt.date.max
+    out.sort(key=lambda s: (s.complete, (s.enrolment.due_on if s.enrolment else None) or far,
+                            s.course.key))
+    return out
+
+
+# Enrolment by employer / certificate type ------------------------------------------------
+
+
+class CertificatesUnavailable(Exception):
+    """The certificates area (holders of each certificate type) is not installed."""
+
+
+def workers_query(actor: User) -> sa.Select[User]:
+    """Active workers the actor may enrol: all for admins, own employer for employer admins."""
+    query = sa.select(User).where(User.role == "worker", User.active.is_(True))
+    if actor.role != "admin":
+        query = query.where(User.employer_id == actor.employer_id)
+    return query
+
+
+def workers_holding(actor: User, type_code: str) -> list[User]:
+    """Workers holding a certificate of ``type_code`` (``1`` covers ``1`` and ``1.*``)."""
+    try:
+        from trainer.certificates.models import Certificate
+        holder = Certificate.holder_user_id
+        code = Certificate.type_code
+    except (ImportError, AttributeError) as exc:
+        raise CertificatesUnavailable from exc
+    ids = sa.select(holder).where(sa.or_(code == type_code, code.like(f"{type_code}.%")))
+    for name in ("revoked_on",):  # a revoked certificate holds nothing
+        column = getattr(Certificate, name, None)
+        if column is not None:
+            ids = ids.where(column.is_(None))
+    superseded = getattr(Certificate, "superseded", None)
+    if superseded is not None:
+        ids = ids.where(superseded.is_(False))
+    return list(db.session.scalars(workers_query(actor).where(User.id.in_(ids))
+                                   .order_by(User.id)))
+
+
+def enrol_many(users: list[User], course: Course, by: User,
+               due_on: dt.date | None) -> tuple[int, int]:
+    """Enrol each user; returns (newly enrolled, already enrolled)."""
+    new = sum(1 for user in users if enrol(user, course, by, due_on))
+    return new, len(users) - new
+
+
+def ledger_rows(actor: User) -> sa.Select[TrainingHours, User, Course, Lesson]:
+    query = (sa.select(TrainingHours, User, Course, Lesson)
+             .join(User, TrainingHours.user_id == User.id)
+             .join(Course, TrainingHours.course_id == Course.id)
+             .join(Lesson, TrainingHours.lesson_id == Lesson.id)
+             .order_by(TrainingHours.credited_at, TrainingHours.id))
+    if actor.role != "admin":
+        query = query.where(User.employer_id == actor.employer_id)
+    return query
+
+
+@dataclass
+class Requirement:
+    type_code: str
+    purpose: str
+    earned: Decimal
+    required: Decimal | None
+
+
+def requirements(user_id: int, course: Course) -> list[Requirement]:
+    """For each (certificate type, purpose) the course counts toward: hours earned in the
+    worker's ledger and hours the catalogue requires (None when not recorded)."""
+    from trainer.courses.hours import credited_hours
+
+    required: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    try:
+        from trainer.certificates.models import CertificateType
+
+        codes = [pair[0] for pair in course.targets or []]
+        for row in db.session.scalars(sa.select(CertificateType)
+                                      .where(CertificateType.code.in_(codes))):
+            required[row.code] = (row.initial_hours, row.review_hours)
+    except ImportError:  # the certificates area is not installed
+        pass
+    out = []
+    for code, purpose in (tuple(pair) for pair in course.targets or []):
+        initial, review = required.get(code, (None, None))
+        need = initial if purpose == "initial" else review
+        out.append(Requirement(code, purpose, credited_hours(user_id, code, purpose),
+                               Decimal(need) if need is not None else None))
+    return out
