@@ -88,7 +88,7 @@ def new_user() -> str | Response | tuple[str, int]:
             password=form.password.data or "")
         valid, errors = services.validate_user(data, current_user)
         if valid is not None:
-            errors = services.uniqueness_errors(valid)
+            errors = services.uniqueness_errors(valid, actor=current_user)
         if errors or valid is None:
             for error in errors:
                 getattr(form, error.field).errors.append(error.message)

@@ -247,7 +247,13 @@ def validate_user(data: UserInput, actor: User | None) -> tuple[ValidUser | None
         except InvalidNationalId as exc:
             errors.append(AccountError("national_id", national_id_message(exc.reason)))
     employer = None
-    if data.employer.strip() and "employer" not in too_long:
+    scoped = actor is not None and actor.role == Role.EMPLOYER_ADMIN
+    if scoped and data.employer.strip() and "employer" not in too_long:
+        # An employer admin learns nothing about other employers, not even which names exist.
+        if actor is None or actor.employer is None or data.employer.strip() != actor.employer.name:
+            errors.append(AccountError("employer", _l(
+                "You can only add people to your own employer.")))
+    elif data.employer.strip() and "employer" not in too_long:
         employer = db.session.scalar(sa.select(Employer).where(Employer.name == data.employer.strip()))
         if employer is None:
             errors.append(AccountError("employer", _l(
@@ -274,7 +280,10 @@ def validate_user(data: UserInput, actor: User | None) -> tuple[ValidUser | None
     return ValidUser(name, role, username, phone, national_id, employer, password), []
 
 
-def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None) -> list[AccountError]:
+def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None,
+                      actor: User | None = None) -> list[AccountError]:
+    """Logins and ID numbers already taken. An employer admin gets one generic message: which
+    value is taken, and so that someone of another employer has it, is none of their business."""
     errors = []
 
     def taken(column: Any, value: str | None) -> bool:
@@ -295,6 +304,10 @@ def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None) -> list[A
     if taken(User.national_id, valid.national_id):
         errors.append(AccountError("national_id", _l(
             "A user with this ID number already exists.")))
+    if errors and actor is not None and actor.role != Role.ADMIN:
+        return [AccountError("phone" if valid.phone else "username", _l(
+            "This person cannot be added with these details (mobile number, username or ID "
+            "number). If they already have an account, ask a platform admin."))]
     return errors
 
 
@@ -358,7 +371,8 @@ def import_users(rows: list[tuple[int, UserInput]], actor: User | None) -> Impor
         outcome.errors += [RowError(number, e.field, e.message) for e in errors]
         if valid is None:
             continue
-        outcome.errors += [RowError(number, e.field, e.message) for e in uniqueness_errors(valid)]
+        outcome.errors += [RowError(number, e.field, e.message)
+                           for e in uniqueness_errors(valid, actor=actor)]
         for field_name in ("username", "phone", "national_id"):
             value = getattr(valid, field_name)
             if value is None:

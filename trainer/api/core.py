@@ -122,7 +122,7 @@ def create_user() -> Any:
     valid, errors = services.validate_user(
         services.UserInput(**{k: (v or "") for k, v in fields.items()}), current_user)
     if valid is not None:
-        errors = services.uniqueness_errors(valid)
+        errors = services.uniqueness_errors(valid, actor=current_user)
     if errors or valid is None:
         return api_error(422, _("Some fields are invalid."), "invalid",
                          {"fields": {e.field: str(e.message) for e in errors}})
