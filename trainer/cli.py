@@ -15,9 +15,11 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
-GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:courses"]
+GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:courses",
+                     "trainer.certificates.cli:certificates"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo",
+                           "trainer.certificates.cli:load_demo"]
 
 
 def _create_app() -> Flask:
