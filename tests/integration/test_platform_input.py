@@ -179,3 +179,21 @@ def test_an_unexpected_error_is_logged_with_its_traceback(database_url, tmp_path
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_no_page_answers_a_huge_or_garbage_page_argument_with_a_500(app, client, people):
+    """Every GET route, as an admin, with ?page=/?offset=/?limit= absurd or not numbers."""
+    from tests.integration.test_role_access import endpoints, fill
+
+    client.login("admin")
+    problems = []
+    for rule, _view in endpoints(app):
+        if "GET" not in rule.methods or rule.endpoint in {"accounts.logout"}:
+            continue
+        url = fill(rule, people)
+        for query in (f"page={HUGE}&offset={HUGE}&limit={HUGE}", "page=-1&offset=-1&limit=-1",
+                      "page=abc&offset=x&limit=y", f"page={2**31}"):
+            status = client.get(f"{url}?{query}").status_code
+            if status >= 500:
+                problems.append(f"{url}?{query}: {status}")
+    assert problems == []
