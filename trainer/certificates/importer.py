@@ -34,8 +34,8 @@ from trainer.certificates.calendar import check_region_code
 from trainer.certificates.models import Certificate, CertificateType
 from trainer.certificates.timelines import DbSession
 from trainer.questions.importers.limits import MIB, ImportLimits, check_xlsx_archive
-from trainer.questions.importers.xlsx_reader import XlsxUnreadable, read_first_sheet
 from trainer.uploads import UploadError, decode_text, looks_like_xlsx
+from trainer.xlsx_reader import XlsxUnreadable, read_first_sheet
 
 COLUMNS = ("number", "holder_name", "id_number", "type_code", "region_code", "employer",
            "issued_on", "expires_on", "review_due_on", "renewal_applied_on")
