@@ -1,0 +1,1 @@
+"""Timed exams: definitions, attempts, grading, practice and the wrong-answer book."""
