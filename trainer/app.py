@@ -78,10 +78,11 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
                    timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
 
-    from trainer import auth, errors, models  # noqa: F401  (models: every table is known)
+    from trainer import auth, errors, models, params  # noqa: F401  (models: every table is known)
 
     auth.init_app(app)
     errors.init_app(app)
+    params.init_app(app)  # the bounded <int:> converter, before any route is added
     for spec in app.config.get("BLUEPRINTS_OVERRIDE", BLUEPRINTS):
         app.register_blueprint(load(spec))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, abort, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -99,15 +99,22 @@ def authenticated_by_token() -> bool:
     return getattr(g, "api_token", None) is not None
 
 
-def _force_password_change() -> Response | None:
-    if (
-        current_user.is_authenticated
-        and not authenticated_by_token()
-        and current_user.must_change_password
-        and request.endpoint not in {"accounts.change_password", "accounts.logout",
-                                     "core.set_language", "static", "core.healthz"}
-        and not request.path.startswith("/api/")
-    ):
+def _force_password_change() -> Any:
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.path.startswith("/api/"):
+        # The API waits too (session or token): the password an admin set is not for use.
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "access", None) == PUBLIC:
+            return None
+        from flask_babel import gettext as _
+
+        from trainer.errors import api_error
+
+        return api_error(403, _("Please log in on the website and choose your own password "
+                                "first."), "password_change_required")
+    if request.endpoint not in {"accounts.change_password", "accounts.logout",
+                                "core.set_language", "static", "core.healthz"}:
         return redirect(url_for("accounts.change_password"))
     return None
 

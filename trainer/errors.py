@@ -88,8 +88,12 @@ def handle_integrity(exc: IntegrityError) -> Any:
 
 
 def handle_unexpected(exc: Exception) -> Any:
+    from flask import current_app
+
     from trainer.db import db
 
+    # The traceback goes to the log (with the request), or nobody would ever know.
+    current_app.logger.exception("Unhandled exception on %s %s", request.method, request.path)
     db.session.rollback()
     if wants_json():
         return api_error(500, default_message(500))

@@ -162,6 +162,8 @@ def read_table(data: bytes, filename: str, max_rows: int = 50_000,
     The first non-blank row is the header. ``max_rows`` counts every row after the header,
     blank ones included; a row with data beyond ``max_columns`` columns is refused.
     """
+    if not data.strip():
+        raise UploadError(_l("The file is empty."))
     if looks_like_xlsx(data) or filename.lower().endswith(".xlsx"):
         return _table(_xlsx_rows(data, max_columns), max_rows, max_columns)
     return _csv_table(data, max_rows, max_columns)
@@ -220,7 +222,9 @@ def _table(rows: Iterable[tuple[int, list[str]]], max_rows: int, max_columns: in
             header = cells
         else:
             found.append((number, cells))
-    return Table(header or [], found)
+    if header is None:
+        raise UploadError(_l("The file is empty."))
+    return Table(header, found)
 
 
 def _csv_table(data: bytes, max_rows: int, max_columns: int) -> Table:
@@ -230,7 +234,8 @@ def _csv_table(data: bytes, max_rows: int, max_columns: int) -> Table:
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        # strict: an unbalanced quote is an error, not a cell swallowing the rest of the file
+        reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
         return _table(((number, [c.strip() for c in cells])
                        for number, cells in enumerate(reader, start=1)), max_rows, max_columns)
     except csv.Error:

@@ -1,4 +1,6 @@
-from tests.browser.conftest import horizontal_overflow, login
+import pytest
+
+from tests.browser.conftest import PHONE, horizontal_overflow, login
 from tests.conftest import PASSWORD
 
 
@@ -62,5 +64,33 @@ def test_pages_fit_a_360_pixel_screen(browser, live_server, people):
                      "/admin/employers", "/admin/regions", "/admin/audit"]:
             page.goto(path)
             assert horizontal_overflow(page) == 0, path
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("locale", "title", "greeting", "bye"), [
+    ("en-US", "Log in", "Hello, Wang Worker", "You have logged out."),
+    ("zh-CN", "登录", "您好，Wang Worker", "您已退出登录。"),
+])
+def test_log_in_and_out_in_each_language_on_a_phone(browser, live_server, people, locale,
+                                                     title, greeting, bye):
+    """A phone whose browser speaks English or Chinese: the whole round trip in that language."""
+    context = browser.new_context(base_url=live_server, locale=locale, **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        assert page.locator("h1").inner_text() == title
+        assert horizontal_overflow(page) == 0
+        login(page, "13800000001", PASSWORD)
+        assert page.locator("[data-testid=greeting]").inner_text() == greeting
+        page.click("summary")
+        page.click("[data-testid=logout]")
+        page.wait_for_url("**/login")
+        assert bye in page.locator(".flash").first.inner_text()
+        assert page.locator("h1").inner_text() == title
+        assert horizontal_overflow(page) == 0
+        page.goto("/")
+        assert "/login" in page.url
     finally:
         context.close()

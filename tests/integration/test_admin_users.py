@@ -334,7 +334,7 @@ def test_a_case_variant_username_that_races_past_the_checks_is_a_clear_409(app, 
     from trainer.accounts import services
 
     client.login("admin")
-    monkeypatch.setattr(services, "uniqueness_errors", lambda valid, exclude_id=None: [])
+    monkeypatch.setattr(services, "uniqueness_errors", lambda valid, **kwargs: [])
     before = count_users(app)
     response = client.post_form("/admin/users/new", {"name": "Twin", "username": "TEACHER",
                                                      "role": "instructor"}, headers=EN)
@@ -447,3 +447,59 @@ def test_the_import_size_limit_is_the_configured_one(app, client, people):
         assert "larger than 0.25 MB" in response.get_data(as_text=True)
     finally:
         app.config["IMPORT_MAX_BYTES"] = 10 * 1024 * 1024
+
+
+# -- an employer admin learns nothing about other employers' people --------------------------
+
+GENERIC = "This person cannot be added with these details"
+
+
+def test_employer_admin_gets_one_generic_message_for_taken_details(app, client, people):
+    """Another employer's worker has 13900000002 and an ID number: an employer admin trying
+    either is told the same thing as for their own employer's worker, naming nothing."""
+    from tests.conftest import valid_national_id as vid
+
+    before = count_users(app)
+    client.login("safety")
+    pages = []
+    for fields in ({"phone": "13900000002"},                      # other employer's worker
+                   {"phone": "13800000001"},                      # own employer's worker
+                   {"phone": "13700000101",
+                    "national_id": vid("32010219950612002")},     # other worker's ID number
+                   {"phone": "13700000102", "username": "OtherSafety"}):
+        response = client.post_form("/admin/users/new", {"name": "Probe", "role": "worker",
+                                                         **fields}, headers=EN)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert GENERIC in page
+        assert "already registered" not in page and "already exists" not in page
+        assert "is taken" not in page
+        pages.append(page)
+    response = client.post("/api/v1/users", json={"name": "Probe", "phone": "13900000002"},
+                           headers={**EN, "X-CSRFToken": client.csrf("/")})
+    assert response.status_code == 422
+    assert GENERIC in str(response.json) and "already registered" not in str(response.json)
+    rows = "name,phone\nProbe,13900000002\n"
+    response = upload(client, "/admin/users/import", "probe.csv", rows.encode())
+    assert response.status_code == 422 and GENERIC in response.get_data(as_text=True)
+    assert "already registered" not in response.get_data(as_text=True)
+    # employer names: "exists elsewhere" and "exists nowhere" read the same
+    answers = set()
+    for name in ("Other Welding", "Nowhere Ltd"):
+        response = client.post_form("/admin/users/new", {"name": "Probe", "phone": "13700000103",
+                                                         "role": "worker", "employer": name},
+                                    headers=EN)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert "your own employer" in page and "No employer is called" not in page
+        answers.add(page.count("your own employer"))
+    assert len(answers) == 1
+    assert count_users(app) == before
+
+
+def test_a_platform_admin_still_gets_the_precise_message(client, people):
+    client.login("admin")
+    response = client.post_form("/admin/users/new", {"name": "Probe", "role": "worker",
+                                                     "phone": "13900000002"}, headers=EN)
+    assert response.status_code == 400
+    assert "already registered" in response.get_data(as_text=True)

@@ -166,3 +166,21 @@ def test_an_admin_reset_revokes_tokens_and_none_is_issued_until_the_user_changes
         "current_password": initial, "new_password": "mine-now-88", "confirm": "mine-now-88"}
     ).status_code == 302
     token_for(api, "13800000001", "mine-now-88")
+
+
+def test_the_api_waits_for_an_admin_set_password_to_be_changed(app, client, people):
+    """Signed in with the password an admin set, the pages send you to change it; the API
+    (with the session cookie) answers 403 until you have."""
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == people["worker"])
+                           .values(must_change_password=True))
+        db.session.commit()
+    client.login("13800000001")
+    response = client.get("/api/v1/me", headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "password_change_required"
+    assert client.get("/api/v1/openapi.json").status_code == 200  # public stays public
+    assert client.post_form("/account/password", {
+        "current_password": PASSWORD, "new_password": "own-choice-5",
+        "confirm": "own-choice-5"}).status_code == 302
+    assert client.get("/api/v1/me").status_code == 200

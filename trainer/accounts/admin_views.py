@@ -31,6 +31,7 @@ from trainer.auth import ADMINS, require
 from trainer.db import db
 from trainer.forms import choices
 from trainer.i18n import select_locale
+from trainer.params import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -64,7 +65,7 @@ def users() -> str:
     role = request.args.get("role", "")
     if role in {r.value for r in Role}:
         query = query.where(User.role == role)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(User.name, User.id)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -87,7 +88,7 @@ def new_user() -> str | Response | tuple[str, int]:
             password=form.password.data or "")
         valid, errors = services.validate_user(data, current_user)
         if valid is not None:
-            errors = services.uniqueness_errors(valid)
+            errors = services.uniqueness_errors(valid, actor=current_user)
         if errors or valid is None:
             for error in errors:
                 getattr(form, error.field).errors.append(error.message)

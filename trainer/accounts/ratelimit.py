@@ -39,27 +39,28 @@ from trainer.db import db
 
 class AttemptStore(Protocol):
     def add(self, key: str, window_seconds: int) -> str:
-        """Record an attempt now (visible to every process at once); returns its entry id."""
+        """Record an attempt now; returns its entry id. Visible to others after commit()."""
         ...
 
     def count(self, key: str, window_seconds: int) -> int: ...
     def remove(self, key: str, entry: str) -> None: ...
     def clear(self, key: str) -> None: ...
+    def commit(self) -> None: ...
 
 
 class DatabaseStore:
-    """Rows of ``login_failures``; each change is committed on its own, at once."""
+    """Rows of ``login_failures``. Changes become visible to every process at ``commit()``
+    (one commit when an attempt begins, one when it succeeds or is refused)."""
 
     def add(self, key: str, window_seconds: int) -> str:
-        # Old rows are pruned as we go.
-        cutoff = utcnow() - dt.timedelta(seconds=window_seconds)
-        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= cutoff))
         row = LoginFailure(key=key)
         db.session.add(row)
         db.session.flush()
-        entry = str(row.id)
-        db.session.commit()
-        return entry
+        return str(row.id)
+
+    def prune(self, window_seconds: int) -> None:
+        cutoff = utcnow() - dt.timedelta(seconds=window_seconds)
+        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= cutoff))
 
     def count(self, key: str, window_seconds: int) -> int:
         since = utcnow() - dt.timedelta(seconds=window_seconds)
@@ -72,10 +73,11 @@ class DatabaseStore:
         db.session.execute(
             sa.delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.id == int(entry))
         )
-        db.session.commit()
 
     def clear(self, key: str) -> None:
         db.session.execute(sa.delete(LoginFailure).where(LoginFailure.key == key))
+
+    def commit(self) -> None:
         db.session.commit()
 
 
@@ -112,6 +114,9 @@ class RedisStore:
 
     def clear(self, key: str) -> None:
         self.redis.delete(self._key(key))
+
+    def commit(self) -> None:
+        """Every Redis command is visible at once."""
 
 
 _REDIS_CLIENTS: dict[str, Any] = {}
@@ -176,12 +181,16 @@ def begin(login: str, address: str | None) -> Attempt | None:
     s = store()
     window = int(current_app.config["LOGIN_WINDOW_SECONDS"])
     keys = keys_for(login, address)
+    if isinstance(s, DatabaseStore):
+        s.prune(window)  # old rows go as we go
     attempt = Attempt([(key, s.add(key, window)) for key in keys])
+    s.commit()  # visible to every other process before we count
     if any(s.count(key, window) > _limit(key) for key in keys):
         # Refused without checking a password: forget it, so waiting out the window is
         # enough. Racing requests that counted this entry were refused too.
         for key, entry in attempt.entries:
             s.remove(key, entry)
+        s.commit()
         return None
     return attempt
 
@@ -193,3 +202,4 @@ def succeeded(attempt: Attempt) -> None:
     s.clear(login)
     for key, entry in others:
         s.remove(key, entry)
+    s.commit()

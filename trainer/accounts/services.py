@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from trainer.accounts import ratelimit
 from trainer.accounts.models import ApiToken, Employer, Region, User
 from trainer.accounts.rules import (
+    MAX_PASSWORD_LENGTH,
     USERNAME_PATTERN,
     InvalidNationalId,
     ProductionState,
@@ -190,41 +191,69 @@ def national_id_message(reason: str) -> Any:
     }[reason]
 
 
+# Longest accepted input per field (the database columns: name 100, username 40, employer
+# name 200; a phone number or ID number with spaces and a prefix fits in 30). Checked before
+# anything else, so no over-long value reaches a query, a column or an echoed message.
+MAX_FIELD_LENGTHS = {"name": 100, "role": 50, "username": 40, "phone": 30, "national_id": 30,
+                     "employer": 200, "password": MAX_PASSWORD_LENGTH}
+
+
+def too_long_message(field_name: str) -> Any:
+    limit = MAX_FIELD_LENGTHS[field_name]
+    return {
+        "name": _l("A name has at most %(max)d characters.", max=limit),
+        "role": _l("A role has at most %(max)d characters.", max=limit),
+        "username": _l("A username has at most %(max)d characters.", max=limit),
+        "phone": _l("A mobile number has at most %(max)d characters.", max=limit),
+        "national_id": _l("An ID number has 18 characters."),
+        "employer": _l("An employer name has at most %(max)d characters.", max=limit),
+        "password": _l("A password has at most %(max)d characters.", max=limit),
+    }[field_name]
+
+
 def validate_user(data: UserInput, actor: User | None) -> tuple[ValidUser | None, list[AccountError]]:
     """Check one user's fields; the actor's scope limits roles and employers."""
-    errors: list[AccountError] = []
+    too_long = {f for f, limit in MAX_FIELD_LENGTHS.items() if len(getattr(data, f)) > limit}
+    errors = [AccountError(f, too_long_message(f)) for f in MAX_FIELD_LENGTHS if f in too_long]
     name = data.name.strip()
-    if not name:
+    if not name and "name" not in too_long:
         errors.append(AccountError("name", _l("A name is required.")))
     role: Role | None = None
-    try:
-        role = parse_role(data.role or "worker")
-    except ValueError:
-        errors.append(AccountError("role", _l(
-            "Unknown role %(role)s: use worker, instructor, employer_admin or admin.",
-            role=data.role)))
-    username = data.username.strip() or None
+    if "role" not in too_long:
+        try:
+            role = parse_role(data.role or "worker")
+        except ValueError:
+            errors.append(AccountError("role", _l(
+                "Unknown role %(role)s: use worker, instructor, employer_admin or admin.",
+                role=data.role)))
+    username = data.username.strip() or None if "username" not in too_long else None
     if username and not USERNAME_PATTERN.match(username):
         errors.append(AccountError("username", _l(
             "A username is 3–40 letters, digits, dots, dashes or underscores, "
             "starting with a letter.")))
     phone = None
-    if data.phone.strip():
+    if data.phone.strip() and "phone" not in too_long:
         phone = normalise_phone(data.phone)
         if phone is None:
             errors.append(AccountError("phone", _l(
                 "%(phone)s is not a mainland mobile number (11 digits starting with 1).",
                 phone=data.phone)))
-    if not username and not data.phone.strip():
+    if not data.username.strip() and not data.phone.strip():
         errors.append(AccountError("phone", _l("A mobile number or a username is required.")))
     national_id = None
-    if data.national_id.strip():
+    if data.national_id.strip() and "national_id" not in too_long:
         try:
             national_id = normalise_national_id(data.national_id)
         except InvalidNationalId as exc:
             errors.append(AccountError("national_id", national_id_message(exc.reason)))
     employer = None
-    if data.employer.strip():
+    scoped = actor is not None and actor.role == Role.EMPLOYER_ADMIN
+    if scoped and data.employer.strip() and "employer" not in too_long:
+        # An employer admin learns nothing about other employers, not even which names exist.
+        if actor is None or actor.employer is None or data.employer.strip() != actor.employer.name:
+            errors.append(AccountError("employer", _l(
+                "You can only add people to your own employer.")))
+    elif data.employer.strip() and "employer" not in too_long:
         employer = db.session.scalar(sa.select(Employer).where(Employer.name == data.employer.strip()))
         if employer is None:
             errors.append(AccountError("employer", _l(
@@ -240,7 +269,7 @@ def validate_user(data: UserInput, actor: User | None) -> tuple[ValidUser | None
         e.field == "employer" for e in errors
     ):
         errors.append(AccountError("employer", _l("An employer admin needs an employer.")))
-    password = data.password or None
+    password = data.password or None if "password" not in too_long else None
     if password:
         problem = password_problem(password)
         if problem:
@@ -251,7 +280,10 @@ def validate_user(data: UserInput, actor: User | None) -> tuple[ValidUser | None
     return ValidUser(name, role, username, phone, national_id, employer, password), []
 
 
-def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None) -> list[AccountError]:
+def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None,
+                      actor: User | None = None) -> list[AccountError]:
+    """Logins and ID numbers already taken. An employer admin gets one generic message: which
+    value is taken, and so that someone of another employer has it, is none of their business."""
     errors = []
 
     def taken(column: Any, value: str | None) -> bool:
@@ -272,6 +304,10 @@ def uniqueness_errors(valid: ValidUser, exclude_id: int | None = None) -> list[A
     if taken(User.national_id, valid.national_id):
         errors.append(AccountError("national_id", _l(
             "A user with this ID number already exists.")))
+    if errors and actor is not None and actor.role != Role.ADMIN:
+        return [AccountError("phone" if valid.phone else "username", _l(
+            "This person cannot be added with these details (mobile number, username or ID "
+            "number). If they already have an account, ask a platform admin."))]
     return errors
 
 
@@ -335,7 +371,8 @@ def import_users(rows: list[tuple[int, UserInput]], actor: User | None) -> Impor
         outcome.errors += [RowError(number, e.field, e.message) for e in errors]
         if valid is None:
             continue
-        outcome.errors += [RowError(number, e.field, e.message) for e in uniqueness_errors(valid)]
+        outcome.errors += [RowError(number, e.field, e.message)
+                           for e in uniqueness_errors(valid, actor=actor)]
         for field_name in ("username", "phone", "national_id"):
             value = getattr(valid, field_name)
             if value is None:

@@ -17,6 +17,7 @@ from trainer.api.openapi import build_document
 from trainer.auth import ADMINS, public, require
 from trainer.db import db
 from trainer.errors import api_error
+from trainer.params import MAX_INT, int_arg
 
 bp = make_blueprint("api", __name__)
 
@@ -95,8 +96,8 @@ def me() -> Any:
 @require(*ADMINS)
 def list_users() -> Any:
     query = services.visible_users(current_user).order_by(User.id)
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    limit = int_arg("limit", 100, 1, 500)
+    offset = int_arg("offset", 0, 0, MAX_INT)
     rows = db.session.scalars(query.limit(limit).offset(offset)).all()
     return jsonify(users=[user_json(u) for u in rows], limit=limit, offset=offset)
 
@@ -121,7 +122,7 @@ def create_user() -> Any:
     valid, errors = services.validate_user(
         services.UserInput(**{k: (v or "") for k, v in fields.items()}), current_user)
     if valid is not None:
-        errors = services.uniqueness_errors(valid)
+        errors = services.uniqueness_errors(valid, actor=current_user)
     if errors or valid is None:
         return api_error(422, _("Some fields are invalid."), "invalid",
                          {"fields": {e.field: str(e.message) for e in errors}})

@@ -8,6 +8,7 @@ from trainer.accounts.rules import Role
 from trainer.audit.models import AuditEntry
 from trainer.auth import ADMINS, require
 from trainer.db import db
+from trainer.params import page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit", template_folder="templates")
 
@@ -21,7 +22,7 @@ def log() -> str:
     action = request.args.get("action", "").strip()
     if action:
         query = query.where(AuditEntry.action.startswith(action))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
                               .limit(100).offset((page - 1) * 100)).all()
     return render_template("audit/log.html", entries=rows, action=action, page=page)

@@ -29,6 +29,7 @@ from trainer.certificates.calendar import normalize_region_selector
 from trainer.certificates.models import Suspension
 from trainer.clock import today
 from trainer.db import db
+from trainer.params import page_arg
 
 bp = Blueprint("backlog", __name__, template_folder="templates")
 
@@ -246,7 +247,7 @@ def backlog_page(suspension_id: int) -> str:
     progress = request.args.get("progress", "")
     if progress not in backlog_service.PROGRESS:
         progress = ""
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_arg()  # bad → 400, huge → clamped
     rows, total = backlog_service.page(suspension.id, progress, page_number)
     result = backlog_service.run_plan(suspension, today())
     return render_template(

@@ -41,6 +41,7 @@ from trainer.certificates.models import CalendarOverride, Certificate, Certifica
 from trainer.clock import today, utcnow
 from trainer.db import db
 from trainer.i18n import select_locale
+from trainer.params import page_arg
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 # A formal exam pass issues or renews a certificate (trainer.signals.exam_passed).
@@ -148,7 +149,7 @@ def dashboard_page() -> str:
     filters, problems = read_filters()
     for problem in problems:
         flash(problem, "error")
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_arg()  # bad → 400, huge → clamped (never an offset the database refuses)
     counts = queries.counts_by_status(db.session, filters)
     rows, has_next = queries.page(db.session, filters, page_number, PAGE_SIZE)
     chart = dashboard.due_per_month(db.session, filters)

@@ -25,6 +25,7 @@ from trainer.clock import utcnow
 from trainer.db import db
 from trainer.exams import reporting, rules, services
 from trainer.exams.models import IN_PROGRESS, AttemptQuestion, Exam
+from trainer.params import page_arg
 
 bp = Blueprint("exams_admin", __name__, url_prefix="/exams/admin", template_folder="templates")
 
@@ -80,7 +81,7 @@ def live() -> str:
 @require(*VIEWERS)
 def results() -> str:
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()  # bad → 400, huge → clamped
     query = reporting.results_query(current_user, filters)
     total = db.session.scalar(sa_count(query)) or 0
     attempts = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()

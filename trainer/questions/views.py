@@ -33,6 +33,7 @@ from trainer.accounts.rules import Role
 from trainer.auth import STAFF, require
 from trainer.db import db
 from trainer.forms import choices
+from trainer.params import page_arg
 from trainer.questions import pending, services
 from trainer.questions.exporters import MEDIA_TYPES, export_questions, make_template
 from trainer.questions.exporters import template_filename as make_template_filename
@@ -172,7 +173,7 @@ def bank(bank_id: int) -> str:
         query = query.where(Question.difficulty == filters["difficulty"])
     if filters["status"] in {"draft", "ready"}:
         query = query.where(Question.status == filters["status"])
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()  # bad → 400, huge → clamped
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.order_by(Question.id).limit(PAGE_SIZE)
                               .offset((page - 1) * PAGE_SIZE)).all()
@@ -330,7 +331,7 @@ def import_preview(bank_id: int, token: str) -> str | Response | tuple[str, int]
             return redirect(url_for("questions.bank", bank_id=bank.id))
     elif result.errors:
         status = 200
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()  # bad → 400, huge → clamped
     shown = result.questions[(page - 1) * PREVIEW_PAGE_SIZE: page * PREVIEW_PAGE_SIZE]
     duplicate_at = {(d.location.kind, d.location.number): d for d in result.duplicates}
     unsupported_kinds = Counter(u.kind for u in result.unsupported)
