@@ -145,6 +145,7 @@ def result(attempt_id: int) -> str | Response:
     review = attempt.status != IN_PROGRESS and (exam.review_allowed or exam.is_practice)
     items = []
     if review:
+        loaded = services.preload_versions(attempt)  # noqa: F841  (one query, kept alive)
         for item in attempt.questions:
             version = item.version
             items.append({
