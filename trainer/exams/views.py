@@ -214,7 +214,8 @@ def manage() -> str:
     exams = db.session.scalars(sa.select(Exam).order_by(Exam.mode, Exam.title, Exam.id)).all()
     counts = dict(db.session.execute(sa.select(ExamAttempt.exam_id, sa.func.count())
                                      .group_by(ExamAttempt.exam_id)).all())
-    return render_template("exams/manage.html", exams=exams, counts=counts, form=EmptyForm())
+    return render_template("exams/manage.html", exams=exams, counts=counts, form=EmptyForm(),
+                           can_edit=can_edit)
 
 
 def usable_banks() -> list[QuestionBank]:
