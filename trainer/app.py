@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
+    "trainer.certificates.backlog_views:bp",
     "trainer.certificates.views:bp",
     "trainer.courses.views:bp",
     "trainer.courses.api:bp",
