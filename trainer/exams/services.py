@@ -535,9 +535,25 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
 
 def record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
                          now: dt.datetime) -> None:
-    """Update the book with answered questions: (question_id, correct)."""
+    """Update the book with answered questions: (question_id, correct).
+
+    In a savepoint: when another transaction of the same worker (another exam finishing at the
+    same moment) added one of these entries first, the insert fails, and the update is done
+    again over the committed rows."""
     if not results:
         return
+    for attempt_number in (1, 2):
+        try:
+            with db.session.begin_nested():
+                _record_wrong_answers(user_id, results, now)
+            return
+        except IntegrityError:
+            if attempt_number == 2:
+                raise
+
+
+def _record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
+                          now: dt.datetime) -> None:
     ids = [qid for qid, _correct in results]
     entries = {e.question_id: e for e in db.session.scalars(sa.select(WrongAnswer).where(
         WrongAnswer.user_id == user_id, WrongAnswer.question_id.in_(ids)))}
