@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "trainer.accounts.views:bp",
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
+    "trainer.questions.views:bp",
     "trainer.api.core:bp",
     "trainer.certificates.backlog_views:bp",
     "trainer.certificates.views:bp",
@@ -26,6 +27,7 @@ BLUEPRINTS = [
     "trainer.courses.api:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
+    "trainer.exams.admin_views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
