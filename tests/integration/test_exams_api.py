@@ -626,3 +626,32 @@ def test_a_failing_exam_passed_receiver_does_not_block_the_result(app, client, p
         assert db.session.get(ExamAttempt, attempt["attempt_id"]).status == "submitted"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "half-done")) == 0  # the receiver's writes were rolled back
+
+
+def test_simultaneous_out_of_order_saves_keep_the_newest(app, people, bank):
+    exam_id = as_instructor_make_exam(app, people, blueprint=[
+        {"type": "single", "count": 5, "points": 20}])
+    client = new_client(app)
+    headers = api_login(client, people["worker_login"])
+    attempt = start(client, headers, exam_id)
+    qid = attempt["questions"][0]["id"]
+    cookie = client.get_cookie("session")
+    seqs = list(range(1, 13))
+    random_order = seqs[::2][::-1] + seqs[1::2]  # newest not last
+    barrier = threading.Barrier(len(seqs))
+    statuses: list[int] = []
+
+    def save(seq: int) -> None:
+        tab = new_client(app)
+        tab.set_cookie("session", cookie.value)
+        barrier.wait()
+        statuses.append(put(tab, headers, attempt, qid, [seq % 4], seq=seq).status_code)
+
+    threads = [threading.Thread(target=save, args=(seq,)) for seq in random_order]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [200] * len(seqs)
+    state = client.get(f"/api/v1/attempts/{attempt['attempt_id']}").get_json()
+    assert state["questions"][0]["seq"] == 12 and state["answers"][str(qid)] == [0]

@@ -207,9 +207,6 @@ def get_attempt(attempt_id: int) -> Any:
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
 @require()
 def save_answer(attempt_id: int, question_id: int) -> Any:
-    attempt = own_attempt(attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
-        return api_error(404, _("Not found."))
     data = body()
     if data is None or "response" not in data:
         return api_error(400, _("Send {\"response\": ...}."), "invalid")
@@ -217,19 +214,21 @@ def save_answer(attempt_id: int, question_id: int) -> Any:
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)
                             or not 0 <= seq < 2**62):
         return api_error(400, _("seq must be a whole number."), "invalid")
+    attempt = services.attempt_for_save(attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        db.session.rollback()
+        return api_error(404, _("Not found."))
     now = utcnow()
     try:
         result = services.save_answer(attempt, question_id, data["response"], seq, now)
     except services.DeadlinePassed as exc:
         db.session.rollback()
-        attempt = own_attempt(attempt_id)
-        services.close_if_overdue(attempt, utcnow())
+        services.close_if_overdue(attempt, utcnow())  # reloaded; finalise takes FOR UPDATE
         db.session.commit()
         return problem(exc)
     except services.ExamProblem as exc:
         db.session.rollback()
         return problem(exc)
-    db.session.commit()
     item = result.item
     payload: dict[str, Any] = {
         "question_id": question_id, "saved": True, "applied": result.applied,
@@ -239,6 +238,7 @@ def save_answer(attempt_id: int, question_id: int) -> Any:
     }
     if attempt.exam.mode == PRACTICE and item.response is not None:
         payload["feedback"] = services.feedback_json(item)
+    db.session.commit()  # after building the reply: committing expires what it reads
     return jsonify(payload)
 
 

@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer.accounts.models import User
@@ -477,19 +478,31 @@ def normalise(item: AttemptQuestion, version: QuestionVersion, raw: Any) -> Any:
         raise InvalidResponse(_l("That is not an answer to this question.")) from exc
 
 
+def attempt_for_save(attempt_id: int) -> ExamAttempt | None:
+    """The attempt and its exam in one query, with a share lock on PostgreSQL: a submit's
+    FOR UPDATE waits for this save, and a save waits for a submit in progress. SQLite
+    serialises writers instead."""
+    query = (sa.select(ExamAttempt).options(joinedload(ExamAttempt.exam, innerjoin=True))
+             .where(ExamAttempt.id == attempt_id)
+             .execution_options(populate_existing=True))
+    if _is_postgresql():
+        query = query.with_for_update(read=True, of=ExamAttempt)
+    return db.session.scalar(query)
+
+
 def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | None,
                 now: dt.datetime) -> SaveResult:
-    """Store one answer. Raises AttemptClosed, DeadlinePassed (the caller rolls back, closes
-    the attempt with close_if_overdue and commits), NotInAttempt, InvalidResponse."""
-    # A share lock on PostgreSQL (a submit's FOR UPDATE waits for this save, and a save waits
-    # for a submit in progress), read in the same query; SQLite serialises writers.
-    db.session.refresh(attempt, with_for_update={"read": True} if _is_postgresql() else None)
+    """Store one answer; ``attempt`` comes from attempt_for_save (same transaction). Raises
+    AttemptClosed, DeadlinePassed (the caller rolls back, closes the attempt with
+    close_if_overdue and commits), NotInAttempt, InvalidResponse."""
     if attempt.status != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
     if rules.is_overdue(attempt.effective_deadline, attempt.exam.grace_seconds, now):
         raise DeadlinePassed(_l("The time is up; the answer was not saved."))
-    item = db.session.scalar(sa.select(AttemptQuestion).where(
-        AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_id == question_id))
+    item = db.session.scalar(sa.select(AttemptQuestion)
+                             .options(joinedload(AttemptQuestion.version, innerjoin=True))
+                             .where(AttemptQuestion.attempt_id == attempt.id,
+                                    AttemptQuestion.question_id == question_id))
     if item is None:
         raise NotInAttempt(_l("This question is not part of the attempt."))
     response = normalise(item, item.version, raw)
@@ -522,9 +535,25 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
 
 def record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
                          now: dt.datetime) -> None:
-    """Update the book with answered questions: (question_id, correct)."""
+    """Update the book with answered questions: (question_id, correct).
+
+    In a savepoint: when another transaction of the same worker (another exam finishing at the
+    same moment) added one of these entries first, the insert fails, and the update is done
+    again over the committed rows."""
     if not results:
         return
+    for attempt_number in (1, 2):
+        try:
+            with db.session.begin_nested():
+                _record_wrong_answers(user_id, results, now)
+            return
+        except IntegrityError:
+            if attempt_number == 2:
+                raise
+
+
+def _record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
+                          now: dt.datetime) -> None:
     ids = [qid for qid, _correct in results]
     entries = {e.question_id: e for e in db.session.scalars(sa.select(WrongAnswer).where(
         WrongAnswer.user_id == user_id, WrongAnswer.question_id.in_(ids)))}
@@ -609,6 +638,7 @@ def attempt_json(attempt: ExamAttempt, now: dt.datetime, questions: bool = True)
         "submitted_at": iso(attempt.submitted_at),
     }
     if questions:
+        loaded = preload_versions(attempt)  # noqa: F841  (kept alive while serialising)
         review = attempt.status != IN_PROGRESS and (exam.review_allowed or exam.is_practice)
         rows = []
         for item in attempt.questions:
@@ -629,6 +659,16 @@ def attempt_json(attempt: ExamAttempt, now: dt.datetime, questions: bool = True)
                            for item, row in zip(attempt.questions, rows, strict=True)
                            if item.response is not None}
     return data
+
+
+def preload_versions(attempt: ExamAttempt) -> list[QuestionVersion]:
+    """Load the paper's question versions in one query; while the caller holds the returned
+    list, item.version comes from the session's (weak) identity map, not one query each."""
+    ids = [item.question_version_id for item in attempt.questions]
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(QuestionVersion)
+                                   .where(QuestionVersion.id.in_(ids))))
 
 
 def iso(value: dt.datetime | None) -> str | None:

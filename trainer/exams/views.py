@@ -145,6 +145,7 @@ def result(attempt_id: int) -> str | Response:
     review = attempt.status != IN_PROGRESS and (exam.review_allowed or exam.is_practice)
     items = []
     if review:
+        loaded = services.preload_versions(attempt)  # noqa: F841  (one query, kept alive)
         for item in attempt.questions:
             version = item.version
             items.append({
@@ -213,7 +214,8 @@ def manage() -> str:
     exams = db.session.scalars(sa.select(Exam).order_by(Exam.mode, Exam.title, Exam.id)).all()
     counts = dict(db.session.execute(sa.select(ExamAttempt.exam_id, sa.func.count())
                                      .group_by(ExamAttempt.exam_id)).all())
-    return render_template("exams/manage.html", exams=exams, counts=counts, form=EmptyForm())
+    return render_template("exams/manage.html", exams=exams, counts=counts, form=EmptyForm(),
+                           can_edit=can_edit)
 
 
 def usable_banks() -> list[QuestionBank]:

@@ -343,7 +343,7 @@
   function whenFlushed(then) {
     if (closed) { finish(); return; }
     if (!pendingIds().length && !inflight) { then(); return; }
-    flush();
+    if (!retryTimer) { flush(); }  // offline: the retry timer's backoff decides
     setTimeout(function () { whenFlushed(then); }, 300);
   }
 
