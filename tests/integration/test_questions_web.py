@@ -524,3 +524,24 @@ def test_statistics_from_finished_attempts(app, teacher, bank_id, people):
     assert html.count('data-testid="stats-row"') == 2
     assert html.count('data-testid="needs-checking"') == 1
     assert "100%" in html and "46%" in html
+
+
+def test_bulk_insert_keeps_every_character(app, bank_id):
+    """COPY on PostgreSQL: tabs, newlines, backslashes, \\N and quotes come back unchanged."""
+    from trainer.questions import services
+
+    tricky = ["tab\there", "line\nbreak\r\nCRLF", "back\\slash \\N \\t", "引号\"'", "null\x01ok"]
+    contents = [QuestionContent(type="single", stem=f"{i}: {text}",
+                                options=[text, f"other {i}"], answer=[0],
+                                explanation=text, category=f"cat/{i}")
+                for i, text in enumerate(tricky)]
+    contents.append(QuestionContent(type="true_false", stem="判断\t题", answer=False))
+    with app.app_context():
+        bank = db.session.get(QuestionBank, bank_id)
+        ids = services.add_questions(bank, contents, None, "ready")
+        db.session.commit()
+        db.session.expire_all()
+        stored = [db.session.get(Question, qid) for qid in ids]
+        assert [q.current_version.content() for q in stored] == contents
+        assert all(q.status == "ready" and q.current_version.number == 1 for q in stored)
+        assert services.bank_contents(bank) == contents
