@@ -312,6 +312,17 @@ def test_create_bank_with_types_and_shares(app, client, people):
     client.login("other_teacher")
     assert client.get(f"/questions/banks/{new_id}").status_code == 200
     assert "焊接 2.1" in client.get("/questions/").get_data(as_text=True)
+    # Shared instructors edit and import questions, but do not re-share the bank.
+    assert client.get(f"/questions/banks/{new_id}/import").status_code == 200
+    assert client.get(f"/questions/banks/{new_id}/settings").status_code == 403
+    client.logout()
+    client.login(people["instructor_login"])
+    edit = client.post_form(f"/questions/banks/{new_id}/settings", {
+        "name": "焊接 2.1", "description": "", "certificate_types": "2.1"})
+    assert edit.status_code == 302
+    with app.app_context():
+        bank = db.session.get(QuestionBank, new_id)
+        assert bank.certificate_types == ["2.1"] and bank.shared_with == []
 
 
 def test_only_owner_shared_and_admins_see_a_bank(app, client, people, bank_id):

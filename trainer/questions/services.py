@@ -63,6 +63,11 @@ def can_see_bank(user: User, bank: QuestionBank) -> bool:
     return can_edit_bank(user, bank)
 
 
+def can_manage_bank(user: User, bank: QuestionBank) -> bool:
+    """Who may change a bank's name, certificate types and shares: its owner and admins."""
+    return user.role == "admin" or (bank.owner_id is not None and bank.owner_id == user.id)
+
+
 def visible_banks_query(user: User) -> sa.Select[QuestionBank]:
     """Banks the user may open: admins all; instructors their own, shared and owner-less."""
     query = sa.select(QuestionBank)

@@ -129,6 +129,8 @@ def new_bank() -> str | Response | tuple[str, int]:
 @require(*STAFF)
 def edit_bank(bank_id: int) -> str | Response | tuple[str, int]:
     bank = visible_bank(bank_id)
+    if not services.can_manage_bank(current_user, bank):
+        abort(403)  # shared instructors edit questions, not who the bank is shared with
     form = BankForm(obj=bank if request.method == "GET" else None)
     form.shared_with.choices = instructor_choices(bank)
     if request.method == "GET":
@@ -183,6 +185,7 @@ def bank(bank_id: int) -> str:
     return render_template("questions/bank.html", bank=bank, rows=rows, filters=filters,
                            page=page, total=total, page_size=PAGE_SIZE, categories=categories,
                            counts=counts, bulk_form=BulkStatusForm(),
+                           can_manage=services.can_manage_bank(current_user, bank),
                            export_formats=EXPORT_FORMATS)
 
 
