@@ -317,6 +317,9 @@ def test_create_bank_with_types_and_shares(app, client, people):
     assert client.get(f"/questions/banks/{new_id}/settings").status_code == 403
     client.logout()
     client.login(people["instructor_login"])
+    settings = client.get(f"/questions/banks/{new_id}/settings").get_data(as_text=True)
+    assert 'value="2.1, SM"' in settings
+    assert re.search(rf'<option selected value="{other_id}">', settings)
     edit = client.post_form(f"/questions/banks/{new_id}/settings", {
         "name": "焊接 2.1", "description": "", "certificate_types": "2.1"})
     assert edit.status_code == 302
