@@ -570,3 +570,38 @@ def test_file_content_is_escaped_in_the_preview(app, teacher, bank_id):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html
     assert "<i>a</i>" not in html
+
+
+def test_embedded_images_are_kept_and_served(app, teacher, bank_id, client):
+    url = preview_url(upload(teacher, bank_id, "sample_moodle.xml",
+                             (FIXTURES / "sample_moodle.xml").read_bytes()))
+    html = teacher.get(url).get_data(as_text=True)
+    assert 'src="data:image/png;base64,' in html and 'src="data:image/jpeg;base64,' in html
+    confirm(teacher, url, only_valid=True)
+    with app.app_context():
+        version = db.session.scalars(sa.select(QuestionVersion).where(
+            QuestionVersion.images != sa.JSON.NULL)).all()
+        with_images = [v for v in version if v.images]
+        assert len(with_images) == 1
+        keys = with_images[0].images
+        question_id = with_images[0].question_id
+    assert [k.rsplit(".", 1)[1] for k in keys] == ["png", "jpg"]
+    page = teacher.get(f"/questions/{question_id}/edit").get_data(as_text=True)
+    srcs = re.findall(r'src="(/questions/media/images/[0-9a-f]{64}\.(?:png|jpg))"', page)
+    assert len(set(srcs)) == 2
+    image = teacher.get(srcs[0])
+    try:
+        assert image.status_code == 200 and image.mimetype in {"image/png", "image/jpeg"}
+        assert image.headers["X-Content-Type-Options"] == "nosniff"
+        assert image.data[:4] in {b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb"}
+    finally:
+        image.close()
+    # Editing the text keeps the images.
+    form = {"csrf_token": teacher.csrf(f"/questions/{question_id}/edit"), "type": "true_false",
+            "stem": "危险化学品应当储存在专用仓库内。", "true_false": "true", "difficulty": "medium"}
+    assert teacher.post(f"/questions/{question_id}/edit", data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, question_id).current_version.images == keys
+    for bad in ["images/../../etc/passwd", "images/x.png", "other/" + "0" * 64 + ".png",
+                "images/" + "0" * 64 + ".png"]:
+        assert teacher.get(f"/questions/media/{bad}").status_code == 404

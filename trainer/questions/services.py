@@ -147,14 +147,49 @@ def add_question(bank: QuestionBank, content: QuestionContent, actor: User | Non
     return question
 
 
+IMAGE_PREFIX = "questions/images/"
+_IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
+
+
+def store_images(content: QuestionContent) -> list[str]:
+    """Write a question's (already re-encoded) images to media storage; their keys.
+
+    Keys carry the SHA-256 of the bytes, so the same image is stored once and a key never
+    changes meaning."""
+    if not content.images:
+        return []
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from trainer.courses.storage import get_storage
+
+    storage = get_storage()
+    keys = []
+    for image in content.images:
+        extension = _IMAGE_EXTENSIONS.get(image.mime)
+        if extension is None:
+            continue
+        key = f"{IMAGE_PREFIX}{hashlib.sha256(image.data).hexdigest()}.{extension}"
+        if not storage.exists(key):
+            with tempfile.TemporaryDirectory() as folder:
+                source = Path(folder) / "image"
+                source.write_bytes(image.data)
+                storage.put_file(key, source)
+        keys.append(key)
+    return keys
+
+
 def _new_version(question: Question, content: QuestionContent, actor: User | None,
-                 number: int) -> QuestionVersion:
+                 number: int, images: list[str] | None = None) -> QuestionVersion:
     version = QuestionVersion(
         question_id=question.id, number=number, type=content.type, stem=content.stem,
         options=list(content.options),
         answer=content.answer if isinstance(content.answer, bool) else sorted(content.answer),
         explanation=content.explanation, category=content.category,
-        difficulty=content.difficulty, images=[], created_by_id=actor.id if actor else None)
+        difficulty=content.difficulty,
+        images=store_images(content) if images is None else list(images),
+        created_by_id=actor.id if actor else None)
     db.session.add(version)
     db.session.flush()
     return version
@@ -173,7 +208,9 @@ def edit_question(question: Question, content: QuestionContent, actor: User) -> 
         raise InvalidContent(errors)
     current = question.current_version
     number = (current.number if current else 0) + 1
-    version = _new_version(question, content, actor, number)
+    # The form edits text; the images stay those of the version edited.
+    images = store_images(content) if content.images else list(current.images if current else [])
+    version = _new_version(question, content, actor, number, images)
     question.current_version = version
     question.type, question.category = content.type, content.category
     question.difficulty, question.duplicate_key = content.difficulty, duplicate_key(content)
@@ -254,7 +291,7 @@ def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor
                 "options": list(c.options),
                 "answer": c.answer if isinstance(c.answer, bool) else sorted(c.answer),
                 "explanation": c.explanation, "category": c.category,
-                "difficulty": c.difficulty, "images": [], "created_by_id": actor_id,
+                "difficulty": c.difficulty, "images": store_images(c), "created_by_id": actor_id,
                 "created_at": now}
 
     ids: list[int] = []
@@ -313,13 +350,14 @@ def _copy_rows(question_rows: list[dict[str, object]], contents: Sequence[Questi
             str(qid), str(vid), *(_copy_field(row[c]) for c in _QUESTION_COLUMNS),
             _copy_field(version["stem"]), _copy_field(version["explanation"]),
             *(_copy_field(json.dumps(version[c], ensure_ascii=False))
-              for c in ("options", "answer")),
+              for c in ("options", "answer", "images")),
             _copy_field(version["created_by_id"])]))
     connection.execute(sa.text(
         "CREATE TEMPORARY TABLE question_import_rows (qid integer, vid integer, "
         "bank_id integer, status varchar(10), type varchar(20), category varchar(255), "
         "difficulty varchar(10), duplicate_key varchar(64), created_at timestamptz, "
         "updated_at timestamptz, stem text, explanation text, options json, answer json, "
+        "images json, "
         "created_by_id integer) ON COMMIT DROP"))
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
@@ -334,7 +372,7 @@ def _copy_rows(question_rows: list[dict[str, object]], contents: Sequence[Questi
         " INSERT INTO question_versions (id, question_id, number, type, stem, options, answer,"
         "  explanation, category, difficulty, images, created_by_id, created_at)"
         " SELECT vid, qid, 1, type, stem, options, answer, explanation, category, difficulty,"
-        "  '[]', created_by_id, created_at FROM question_import_rows"))
+        "  images, created_by_id, created_at FROM question_import_rows"))
     connection.execute(sa.text("DROP TABLE question_import_rows"))
     return question_ids
 

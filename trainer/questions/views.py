@@ -8,6 +8,7 @@ employer admins are refused every page here.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from typing import Any
 
@@ -474,6 +475,37 @@ def question_status(question_id: int) -> Response:
     return redirect(url_for("questions.edit_question", question_id=question.id))
 
 
+@bp.route("/media/<path:key>")
+@require()
+def media(key: str) -> Response:
+    """A question image. Any signed-in user (workers see them in exams): keys are SHA-256
+    digests of the content, re-encoded on import, so they can be cached for good."""
+    from trainer.courses.storage import StorageError, check_key, get_storage
+
+    if not key.startswith("images/") or not re.fullmatch(r"images/[0-9a-f]{64}\.(png|jpg)", key):
+        abort(404)
+    full = services.IMAGE_PREFIX + key[len("images/"):]
+    try:
+        check_key(full)
+        handle = get_storage().open(full)
+    except StorageError:
+        abort(404)
+    response = send_file(handle, mimetype="image/png" if key.endswith(".png") else "image/jpeg",
+                         max_age=365 * 24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def image_url(key: str) -> str:
+    return url_for("questions.media", key="images/" + key.rsplit("/", 1)[-1])
+
+
+def image_data_uri(image: Any) -> str:
+    import base64
+
+    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
+
+
 # --- statistics ----------------------------------------------------------------------------
 
 
@@ -536,6 +568,8 @@ def _labels() -> dict[str, Any]:
     status = {"draft": _l("Draft"), "ready": _l("Ready"), "retired": _l("Retired")}
     return {
         "letters": OPTION_LETTERS,
+        "image_url": image_url,
+        "image_data_uri": image_data_uri,
         "type_label": _type_label,
         "difficulty_label": lambda key: difficulty.get(key, key),
         "status_label": lambda key: status.get(key, key),
