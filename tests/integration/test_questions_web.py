@@ -562,9 +562,9 @@ def test_bulk_insert_keeps_every_character(app, bank_id):
 
 
 def test_file_content_is_escaped_in_the_preview(app, teacher, bank_id):
-    evil = ("type,stem,option_a,option_b,answer\n"
-            "<script>alert(1)</script>,<b>stem</b>,<i>a</i>,b,A\n"
-            "single,<img src=x onerror=alert(2)>,<i>a</i>,b,A\n").encode()
+    evil = (b"type,stem,option_a,option_b,answer\n"
+            b"<script>alert(1)</script>,<b>stem</b>,<i>a</i>,b,A\n"
+            b"single,<img src=x onerror=alert(2)>,<i>a</i>,b,A\n")
     url = preview_url(upload(teacher, bank_id, "<evil>.csv", evil))
     html = teacher.get(url).get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
