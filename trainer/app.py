@@ -21,11 +21,12 @@ BLUEPRINTS = [
     "trainer.audit.views:bp",
     "trainer.questions.views:bp",
     "trainer.api.core:bp",
-    "trainer.exams.views:bp",
-    "trainer.exams.api:bp",
+    "trainer.certificates.backlog_views:bp",
     "trainer.certificates.views:bp",
     "trainer.courses.views:bp",
     "trainer.courses.api:bp",
+    "trainer.exams.views:bp",
+    "trainer.exams.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

@@ -116,6 +116,7 @@ def upgrade():
     )
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.create_index('ix_certificates_due_on', ['due_on'], unique=False)
+        batch_op.create_index('ix_certificates_covered_due_on', ['covered', 'due_on'], unique=False)
         batch_op.create_index('ix_certificates_employer_id_due_on', ['employer_id', 'due_on'], unique=False)
         batch_op.create_index('ix_certificates_expires_on', ['expires_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificates_holder_user_id'), ['holder_user_id'], unique=False)
@@ -145,6 +146,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificates_holder_user_id'))
         batch_op.drop_index('ix_certificates_expires_on')
         batch_op.drop_index('ix_certificates_employer_id_due_on')
+        batch_op.drop_index('ix_certificates_covered_due_on')
         batch_op.drop_index('ix_certificates_due_on')
 
     op.drop_table('certificates')

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
 
 from trainer.certificates import rules
-from trainer.certificates.calendar import WorkCalendar
+from trainer.certificates.calendar import WorkCalendar, normalize_region_selector
 from trainer.certificates.models import (
     CalendarOverride,
     Certificate,
@@ -146,15 +146,33 @@ def _window_expr() -> Any:
 
 
 def _in_some_window(suspensions: Sequence[rules.Suspension]) -> Any:
-    """SQL: the due date lies inside at least one suspension's window (scope checked later)."""
-    conditions = [
-        sa.and_(
-            Certificate.due_on >= s.start,
-            sa.true() if s.lift is None else Certificate.due_on <= s.lift,
-        )
-        for s in suspensions
-    ]
+    """SQL: the due date lies inside at least one suspension's window and scope.
+
+    A superset is fine (Python decides), a subset is not: the scope test here is the same
+    prefix rule as ``Suspension.applies_to``.
+    """
+    table = Certificate.__table__
+    conditions = []
+    for s in suspensions:
+        parts = [table.c.due_on >= s.start]
+        if s.lift is not None:
+            parts.append(table.c.due_on <= s.lift)
+        if s.region_selectors:
+            parts.append(sa.or_(*[_region_prefix(table, r) for r in s.region_selectors]))
+        if s.type_selectors:
+            parts.append(sa.or_(*[
+                sa.or_(table.c.type_code == t, table.c.type_code.like(t + ".%"))
+                for t in s.type_selectors]))
+        conditions.append(sa.and_(*parts))
     return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _region_prefix(table: Any, selector: str) -> Any:
+    prefix = normalize_region_selector(selector)
+    if len(prefix) == 6:
+        return table.c.region_code == prefix
+    # A range rather than LIKE, so the B-tree index serves it whatever the collation.
+    return sa.and_(table.c.region_code >= prefix, table.c.region_code < prefix + "a")
 
 
 @dataclass
