@@ -270,8 +270,8 @@ BULK_CHUNK = 2000
 
 def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor: User | None,
                   status: str = DRAFT, keys: Sequence[str] | None = None) -> list[int]:
-    """Many new questions with their first versions, in a handful of statements (one INSERT
-    per question made a 10,000-question import take minutes): on PostgreSQL a COPY and one
+    """Many new questions with their first versions, in a handful of statements rather than
+    two INSERTs and a flush per question: on PostgreSQL a COPY and one
     INSERT ... SELECT for both tables; elsewhere multi-row INSERTs and one UPDATE that points
     every new question at its version. Returns the new questions' ids, in order."""
     if not contents:
