@@ -27,6 +27,15 @@ from trainer.questions.types import QuestionContent
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "questions"
 
 
+@pytest.fixture(autouse=True)
+def _upload_dir(app: Any, tmp_path: Path) -> Any:
+    """Uploads waiting for confirmation go to a temporary folder, not the instance folder."""
+    before = app.config.get("QUESTION_UPLOAD_DIR")
+    app.config["QUESTION_UPLOAD_DIR"] = str(tmp_path / "question_uploads")
+    yield
+    app.config["QUESTION_UPLOAD_DIR"] = before
+
+
 @pytest.fixture
 def bank_id(app: Any, people: dict[str, Any]) -> int:
     with app.app_context():
