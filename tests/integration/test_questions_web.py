@@ -612,3 +612,21 @@ def test_embedded_images_are_kept_and_served(app, teacher, bank_id, client):
     for bad in ["images/../../etc/passwd", "images/x.png", "other/" + "0" * 64 + ".png",
                 "images/" + "0" * 64 + ".png"]:
         assert teacher.get(f"/questions/media/{bad}").status_code == 404
+
+
+def test_mark_every_matching_question_on_every_page(app, teacher, bank_id):
+    add_questions(app, bank_id, 120)
+    url = f"/questions/banks/{bank_id}?category=电工/接地&q=接地电阻"
+    page = teacher.get(url).get_data(as_text=True)
+    assert 'data-testid="bulk-matching"' in page and 'name="filter_category" value="电工/接地"' in page
+    response = teacher.post(f"/questions/banks/{bank_id}/status", data={
+        "csrf_token": teacher.csrf(url), "scope": "matching", "status": "ready",
+        "filter_category": "电工/接地", "filter_q": "接地电阻", "filter_status": "",
+        "filter_type": "", "filter_difficulty": ""})
+    assert response.status_code == 302
+    assert count_questions(app, bank_id, "ready") == 60
+    # Only this bank's questions, whatever the filters say.
+    teacher.post(f"/questions/banks/{bank_id}/status", data={
+        "csrf_token": teacher.csrf(url), "scope": "matching", "status": "draft",
+        "filter_status": "ready"})
+    assert count_questions(app, bank_id, "ready") == 0

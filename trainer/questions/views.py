@@ -160,21 +160,8 @@ def edit_bank(bank_id: int) -> str | Response | tuple[str, int]:
 @require(*STAFF)
 def bank(bank_id: int) -> str:
     bank = visible_bank(bank_id)
-    filters = {key: request.args.get(key, "").strip()
-               for key in ("q", "type", "category", "difficulty", "status")}
-    query = (sa.select(Question, QuestionVersion)
-             .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
-             .where(Question.bank_id == bank.id))
-    if filters["q"]:
-        query = query.where(QuestionVersion.stem.icontains(filters["q"], autoescape=True))
-    if filters["type"] in {"single", "multiple", "true_false"}:
-        query = query.where(Question.type == filters["type"])
-    if filters["category"]:
-        query = query.where(Question.category == filters["category"])
-    if filters["difficulty"] in {"easy", "medium", "hard"}:
-        query = query.where(Question.difficulty == filters["difficulty"])
-    if filters["status"] in {"draft", "ready"}:
-        query = query.where(Question.status == filters["status"])
+    filters = _filters(request.args)
+    query = _filtered(bank, filters)
     page = max(1, request.args.get("page", 1, type=int))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.order_by(Question.id).limit(PAGE_SIZE)
@@ -190,6 +177,31 @@ def bank(bank_id: int) -> str:
                            export_formats=EXPORT_FORMATS)
 
 
+FILTERS = ("q", "type", "category", "difficulty", "status")
+
+
+def _filters(values: Any) -> dict[str, str]:
+    return {key: str(values.get(key, "")).strip()[:200] for key in FILTERS}
+
+
+def _filtered(bank: QuestionBank, filters: dict[str, str]) -> sa.Select[Any]:
+    """The bank's questions with their current versions, narrowed by the list's filters."""
+    query = (sa.select(Question, QuestionVersion)
+             .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+             .where(Question.bank_id == bank.id))
+    if filters["q"]:
+        query = query.where(QuestionVersion.stem.icontains(filters["q"], autoescape=True))
+    if filters["type"] in {"single", "multiple", "true_false"}:
+        query = query.where(Question.type == filters["type"])
+    if filters["category"]:
+        query = query.where(Question.category == filters["category"])
+    if filters["difficulty"] in {"easy", "medium", "hard"}:
+        query = query.where(Question.difficulty == filters["difficulty"])
+    if filters["status"] in {"draft", "ready"}:
+        query = query.where(Question.status == filters["status"])
+    return query
+
+
 @bp.route("/banks/<int:bank_id>/status", methods=["POST"])
 @require(*STAFF)
 def bulk_status(bank_id: int) -> Response:
@@ -198,12 +210,19 @@ def bulk_status(bank_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Choose questions and whether to mark them ready or draft."), "error")
         return redirect(url_for("questions.bank", bank_id=bank.id))
-    ids = [i for i in (form.question_ids.data or []) if isinstance(i, int)]
-    if not ids:
-        flash(_("No question was selected."), "error")
-        return redirect(_back_to_bank(bank))
-    questions = db.session.scalars(sa.select(Question).where(
-        Question.bank_id == bank.id, Question.id.in_(ids[:5000]))).all()
+    if request.form.get("scope") == "matching":
+        # Every question the list's filters match, on every page.
+        chosen = {key: request.form.get(f"filter_{key}", "") for key in FILTERS}
+        matching = _filtered(bank, _filters(chosen)).with_only_columns(Question.id)
+        questions = db.session.scalars(sa.select(Question).where(
+            Question.id.in_(matching.scalar_subquery()))).all()
+    else:
+        ids = [i for i in (form.question_ids.data or []) if isinstance(i, int)]
+        if not ids:
+            flash(_("No question was selected."), "error")
+            return redirect(_back_to_bank(bank))
+        questions = db.session.scalars(sa.select(Question).where(
+            Question.bank_id == bank.id, Question.id.in_(ids[:5000]))).all()
     changed = services.set_status(questions, form.status.data or "draft")
     from trainer.audit import services as audit
 
