@@ -184,7 +184,7 @@ def _filters(values: Any) -> dict[str, str]:
     return {key: str(values.get(key, "")).strip()[:200] for key in FILTERS}
 
 
-def _filtered(bank: QuestionBank, filters: dict[str, str]) -> sa.Select[Any]:
+def _filtered(bank: QuestionBank, filters: dict[str, str]) -> sa.Select[Question, QuestionVersion]:
     """The bank's questions with their current versions, narrowed by the list's filters."""
     query = (sa.select(Question, QuestionVersion)
              .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
