@@ -16,11 +16,18 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from trainer import create_app
 from trainer.db import db
 
 PASSWORD = "correct-horse-42"
+
+# Property tests check rules, not speed: on a busy CI machine a per-example deadline only
+# makes them flaky. (Performance is measured in bench/, never asserted in tests.)
+settings.register_profile("trainer", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("trainer")
 
 
 def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

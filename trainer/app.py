@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "trainer.courses.api:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
+    "trainer.exams.admin_views:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent
