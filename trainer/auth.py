@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from werkzeug.wrappers import Response
 
 from trainer.accounts.models import ApiToken, User
 from trainer.accounts.rules import Role

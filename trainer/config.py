@@ -59,6 +59,8 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "UPLOAD_MAX_BYTES": _int("MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_MB", 10) * 1024 * 1024,
+        # Uploaded question files between preview and confirmation (default: instance folder).
+        "QUESTION_UPLOAD_DIR": _env("QUESTION_UPLOAD_DIR") or None,
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 900),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD") or "scrypt",

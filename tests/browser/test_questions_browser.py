@@ -4,12 +4,24 @@ sees clear errors for a broken file, confirms, finds the questions and marks the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.browser.conftest import horizontal_overflow, login
 from tests.conftest import PASSWORD
 from trainer.questions.exporters import make_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "questions"
+
+
+@pytest.fixture(autouse=True)
+def _upload_dir(app: Any, tmp_path: Path) -> Any:
+    """Uploads waiting for confirmation go to a temporary folder, not the instance folder."""
+    before = app.config.get("QUESTION_UPLOAD_DIR")
+    app.config["QUESTION_UPLOAD_DIR"] = str(tmp_path / "question_uploads")
+    yield
+    app.config["QUESTION_UPLOAD_DIR"] = before
 
 
 def upload(page, path: Path) -> None:

@@ -27,6 +27,15 @@ from trainer.questions.types import QuestionContent
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "questions"
 
 
+@pytest.fixture(autouse=True)
+def _upload_dir(app: Any, tmp_path: Path) -> Any:
+    """Uploads waiting for confirmation go to a temporary folder, not the instance folder."""
+    before = app.config.get("QUESTION_UPLOAD_DIR")
+    app.config["QUESTION_UPLOAD_DIR"] = str(tmp_path / "question_uploads")
+    yield
+    app.config["QUESTION_UPLOAD_DIR"] = before
+
+
 @pytest.fixture
 def bank_id(app: Any, people: dict[str, Any]) -> int:
     with app.app_context():
@@ -312,6 +321,20 @@ def test_create_bank_with_types_and_shares(app, client, people):
     client.login("other_teacher")
     assert client.get(f"/questions/banks/{new_id}").status_code == 200
     assert "焊接 2.1" in client.get("/questions/").get_data(as_text=True)
+    # Shared instructors edit and import questions, but do not re-share the bank.
+    assert client.get(f"/questions/banks/{new_id}/import").status_code == 200
+    assert client.get(f"/questions/banks/{new_id}/settings").status_code == 403
+    client.logout()
+    client.login(people["instructor_login"])
+    settings = client.get(f"/questions/banks/{new_id}/settings").get_data(as_text=True)
+    assert 'value="2.1, SM"' in settings
+    assert re.search(rf'<option selected value="{other_id}">', settings)
+    edit = client.post_form(f"/questions/banks/{new_id}/settings", {
+        "name": "焊接 2.1", "description": "", "certificate_types": "2.1"})
+    assert edit.status_code == 302
+    with app.app_context():
+        bank = db.session.get(QuestionBank, new_id)
+        assert bank.certificate_types == ["2.1"] and bank.shared_with == []
 
 
 def test_only_owner_shared_and_admins_see_a_bank(app, client, people, bank_id):
@@ -524,3 +547,86 @@ def test_statistics_from_finished_attempts(app, teacher, bank_id, people):
     assert html.count('data-testid="stats-row"') == 2
     assert html.count('data-testid="needs-checking"') == 1
     assert "100%" in html and "46%" in html
+
+
+def test_bulk_insert_keeps_every_character(app, bank_id):
+    """COPY on PostgreSQL: tabs, newlines, backslashes, \\N and quotes come back unchanged."""
+    from trainer.questions import services
+
+    tricky = ["tab\there", "line\nbreak\r\nCRLF", "back\\slash \\N \\t", "引号\"'", "null\x01ok"]
+    contents = [QuestionContent(type="single", stem=f"{i}: {text}",
+                                options=[text, f"other {i}"], answer=[0],
+                                explanation=text, category=f"cat/{i}")
+                for i, text in enumerate(tricky)]
+    contents.append(QuestionContent(type="true_false", stem="判断\t题", answer=False))
+    with app.app_context():
+        bank = db.session.get(QuestionBank, bank_id)
+        ids = services.add_questions(bank, contents, None, "ready")
+        db.session.commit()
+        db.session.expire_all()
+        stored = [db.session.get(Question, qid) for qid in ids]
+        assert [q.current_version.content() for q in stored] == contents
+        assert all(q.status == "ready" and q.current_version.number == 1 for q in stored)
+        assert services.bank_contents(bank) == contents
+
+
+def test_file_content_is_escaped_in_the_preview(app, teacher, bank_id):
+    evil = (b"type,stem,option_a,option_b,answer\n"
+            b"<script>alert(1)</script>,<b>stem</b>,<i>a</i>,b,A\n"
+            b"single,<img src=x onerror=alert(2)>,<i>a</i>,b,A\n")
+    url = preview_url(upload(teacher, bank_id, "<evil>.csv", evil))
+    html = teacher.get(url).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "<i>a</i>" not in html
+
+
+def test_embedded_images_are_kept_and_served(app, teacher, bank_id, client):
+    url = preview_url(upload(teacher, bank_id, "sample_moodle.xml",
+                             (FIXTURES / "sample_moodle.xml").read_bytes()))
+    html = teacher.get(url).get_data(as_text=True)
+    assert 'src="data:image/png;base64,' in html and 'src="data:image/jpeg;base64,' in html
+    confirm(teacher, url, only_valid=True)
+    with app.app_context():
+        with_images = [v for v in db.session.scalars(sa.select(QuestionVersion)) if v.images]
+        assert len(with_images) == 1
+        keys = with_images[0].images
+        question_id = with_images[0].question_id
+    assert [k.rsplit(".", 1)[1] for k in keys] == ["png", "jpg"]
+    page = teacher.get(f"/questions/{question_id}/edit").get_data(as_text=True)
+    srcs = re.findall(r'src="(/questions/media/images/[0-9a-f]{64}\.(?:png|jpg))"', page)
+    assert len(set(srcs)) == 2
+    image = teacher.get(srcs[0])
+    try:
+        assert image.status_code == 200 and image.mimetype in {"image/png", "image/jpeg"}
+        assert image.headers["X-Content-Type-Options"] == "nosniff"
+        assert image.data[:4] in {b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb"}
+    finally:
+        image.close()
+    # Editing the text keeps the images.
+    form = {"csrf_token": teacher.csrf(f"/questions/{question_id}/edit"), "type": "true_false",
+            "stem": "危险化学品应当储存在专用仓库内。", "true_false": "true", "difficulty": "medium"}
+    assert teacher.post(f"/questions/{question_id}/edit", data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, question_id).current_version.images == keys
+    for bad in ["images/../../etc/passwd", "images/x.png", "other/" + "0" * 64 + ".png",
+                "images/" + "0" * 64 + ".png"]:
+        assert teacher.get(f"/questions/media/{bad}").status_code == 404
+
+
+def test_mark_every_matching_question_on_every_page(app, teacher, bank_id):
+    add_questions(app, bank_id, 120)
+    url = f"/questions/banks/{bank_id}?category=电工/接地&q=接地电阻"
+    page = teacher.get(url).get_data(as_text=True)
+    assert 'data-testid="bulk-matching"' in page and 'name="filter_category" value="电工/接地"' in page
+    response = teacher.post(f"/questions/banks/{bank_id}/status", data={
+        "csrf_token": teacher.csrf(url), "scope": "matching", "status": "ready",
+        "filter_category": "电工/接地", "filter_q": "接地电阻", "filter_status": "",
+        "filter_type": "", "filter_difficulty": ""})
+    assert response.status_code == 302
+    assert count_questions(app, bank_id, "ready") == 60
+    # Only this bank's questions, whatever the filters say.
+    teacher.post(f"/questions/banks/{bank_id}/status", data={
+        "csrf_token": teacher.csrf(url), "scope": "matching", "status": "draft",
+        "filter_status": "ready"})
+    assert count_questions(app, bank_id, "ready") == 0

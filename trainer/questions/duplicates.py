@@ -53,6 +53,7 @@ def find_duplicates(
     duplicates: list[Duplicate] = []
     for question in questions:
         key = duplicate_key(question.content)
+        question.key = key
         if key in existing_keys:
             duplicates.append(Duplicate(question.location, None, key))
             first_seen.setdefault(key, question.location)

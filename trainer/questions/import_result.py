@@ -106,6 +106,8 @@ class ParsedQuestion:
     content: QuestionContent
     location: Location
     name: str = ""
+    # The duplicate key, filled in by find_duplicates (so an import does not compute it twice).
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ commit: the view or command commits, so an import is one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -60,6 +61,11 @@ def can_edit_bank(user: User, bank: QuestionBank) -> bool:
 def can_see_bank(user: User, bank: QuestionBank) -> bool:
     """Who may open a bank's pages: the same people who may edit it (workers never)."""
     return can_edit_bank(user, bank)
+
+
+def can_manage_bank(user: User, bank: QuestionBank) -> bool:
+    """Who may change a bank's name, certificate types and shares: its owner and admins."""
+    return user.role == "admin" or (bank.owner_id is not None and bank.owner_id == user.id)
 
 
 def visible_banks_query(user: User) -> sa.Select[QuestionBank]:
@@ -141,14 +147,49 @@ def add_question(bank: QuestionBank, content: QuestionContent, actor: User | Non
     return question
 
 
+IMAGE_PREFIX = "questions/images/"
+_IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
+
+
+def store_images(content: QuestionContent) -> list[str]:
+    """Write a question's (already re-encoded) images to media storage; their keys.
+
+    Keys carry the SHA-256 of the bytes, so the same image is stored once and a key never
+    changes meaning."""
+    if not content.images:
+        return []
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from trainer.courses.storage import get_storage
+
+    storage = get_storage()
+    keys = []
+    for image in content.images:
+        extension = _IMAGE_EXTENSIONS.get(image.mime)
+        if extension is None:
+            continue
+        key = f"{IMAGE_PREFIX}{hashlib.sha256(image.data).hexdigest()}.{extension}"
+        if not storage.exists(key):
+            with tempfile.TemporaryDirectory() as folder:
+                source = Path(folder) / "image"
+                source.write_bytes(image.data)
+                storage.put_file(key, source)
+        keys.append(key)
+    return keys
+
+
 def _new_version(question: Question, content: QuestionContent, actor: User | None,
-                 number: int) -> QuestionVersion:
+                 number: int, images: list[str] | None = None) -> QuestionVersion:
     version = QuestionVersion(
         question_id=question.id, number=number, type=content.type, stem=content.stem,
         options=list(content.options),
         answer=content.answer if isinstance(content.answer, bool) else sorted(content.answer),
         explanation=content.explanation, category=content.category,
-        difficulty=content.difficulty, images=[], created_by_id=actor.id if actor else None)
+        difficulty=content.difficulty,
+        images=store_images(content) if images is None else list(images),
+        created_by_id=actor.id if actor else None)
     db.session.add(version)
     db.session.flush()
     return version
@@ -167,7 +208,9 @@ def edit_question(question: Question, content: QuestionContent, actor: User) -> 
         raise InvalidContent(errors)
     current = question.current_version
     number = (current.number if current else 0) + 1
-    version = _new_version(question, content, actor, number)
+    # The form edits text; the images stay those of the version edited.
+    images = store_images(content) if content.images else list(current.images if current else [])
+    version = _new_version(question, content, actor, number, images)
     question.current_version = version
     question.type, question.category = content.type, content.category
     question.difficulty, question.duplicate_key = content.difficulty, duplicate_key(content)
@@ -208,7 +251,7 @@ def import_parsed(bank: QuestionBank, result: ParseResult, actor: User | None, s
     contents: list[QuestionContent] = []
     content_keys: list[str] = []
     for parsed in result.questions:
-        key = duplicate_key(parsed.content)
+        key = parsed.key or duplicate_key(parsed.content)
         if skip_duplicates and key in keys:
             duplicates += 1
             continue
@@ -227,9 +270,10 @@ BULK_CHUNK = 2000
 
 def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor: User | None,
                   status: str = DRAFT, keys: Sequence[str] | None = None) -> list[int]:
-    """Many new questions with their first versions, in a handful of statements: on
-    PostgreSQL two COPYs, elsewhere multi-row INSERTs; then one UPDATE points every new question
-    at its version. Returns the new questions' ids, in order."""
+    """Many new questions with their first versions, in a handful of statements rather than
+    two INSERTs and a flush per question: on PostgreSQL a COPY and one
+    INSERT ... SELECT for both tables; elsewhere multi-row INSERTs and one UPDATE that points
+    every new question at its version. Returns the new questions' ids, in order."""
     if not contents:
         return []
     if keys is None:
@@ -247,7 +291,7 @@ def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor
                 "options": list(c.options),
                 "answer": c.answer if isinstance(c.answer, bool) else sorted(c.answer),
                 "explanation": c.explanation, "category": c.category,
-                "difficulty": c.difficulty, "images": [], "created_by_id": actor_id,
+                "difficulty": c.difficulty, "images": store_images(c), "created_by_id": actor_id,
                 "created_at": now}
 
     ids: list[int] = []
@@ -263,6 +307,12 @@ def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor
             db.session.execute(sa.insert(QuestionVersion), [
                 version_row(qid, c) for qid, c in
                 zip(question_ids, contents[start:start + BULK_CHUNK], strict=True)])
+        _point_at_first_versions(bank)
+    db.session.flush()
+    return ids
+
+
+def _point_at_first_versions(bank: QuestionBank) -> None:
     first_version = (sa.select(QuestionVersion.id)
                      .where(QuestionVersion.question_id == Question.id,
                             QuestionVersion.number == 1)
@@ -272,13 +322,14 @@ def add_questions(bank: QuestionBank, contents: Sequence[QuestionContent], actor
         .where(Question.bank_id == bank.id, Question.current_version_id.is_(None))
         .values(current_version_id=first_version)
         .execution_options(synchronize_session=False))
-    db.session.flush()
-    return ids
 
 
 def _copy_rows(question_rows: list[dict[str, object]], contents: Sequence[QuestionContent],
                version_row: Callable[[int, QuestionContent], dict[str, object]]) -> list[int]:
-    """PostgreSQL: ids from the sequences, then COPY both tables in the session's transaction."""
+    """PostgreSQL: ids from the sequences; COPY into a temporary table; then one statement
+    inserts questions (already pointing at their versions) and versions: a foreign key that
+    is not deferrable is checked at the end of the statement, so the circle between the two
+    tables closes without a second pass over 10,000 rows."""
     import json
 
     connection = db.session.connection()
@@ -291,24 +342,55 @@ def _copy_rows(question_rows: list[dict[str, object]], contents: Sequence[Questi
 
     question_ids = next_ids("questions")
     version_ids = next_ids("question_versions")
-    question_columns = ["bank_id", "status", "type", "category", "difficulty", "duplicate_key",
-                        "created_at", "updated_at"]
-    version_columns = ["question_id", "number", "type", "stem", "options", "answer",
-                       "explanation", "category", "difficulty", "images", "created_by_id",
-                       "created_at"]
-    json_columns = {"options", "answer", "images"}
+    lines = []
+    for qid, vid, row, content in zip(question_ids, version_ids, question_rows, contents,
+                                      strict=True):
+        version = version_row(qid, content)
+        lines.append("\t".join([
+            str(qid), str(vid), *(_copy_field(row[c]) for c in _QUESTION_COLUMNS),
+            _copy_field(version["stem"]), _copy_field(version["explanation"]),
+            *(_copy_field(json.dumps(version[c], ensure_ascii=False))
+              for c in ("options", "answer", "images")),
+            _copy_field(version["created_by_id"])]))
+    connection.execute(sa.text(
+        "CREATE TEMPORARY TABLE question_import_rows (qid integer, vid integer, "
+        "bank_id integer, status varchar(10), type varchar(20), category varchar(255), "
+        "difficulty varchar(10), duplicate_key varchar(64), created_at timestamptz, "
+        "updated_at timestamptz, stem text, explanation text, options json, answer json, "
+        "images json, "
+        "created_by_id integer) ON COMMIT DROP"))
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY questions (id, {', '.join(question_columns)}) FROM STDIN") as copy:
-            for qid, row in zip(question_ids, question_rows, strict=True):
-                copy.write_row([qid, *(row[c] for c in question_columns)])
-        with cursor.copy(f"COPY question_versions (id, {', '.join(version_columns)}) "
-                         "FROM STDIN") as copy:
-            for vid, qid, content in zip(version_ids, question_ids, contents, strict=True):
-                row = version_row(qid, content)
-                copy.write_row([vid, *(json.dumps(row[c]) if c in json_columns else row[c]
-                                       for c in version_columns)])
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            "COPY question_import_rows FROM STDIN") as copy:
+        copy.write("\n".join(lines) + "\n")
+    connection.execute(sa.text(
+        "WITH new_questions AS ("
+        " INSERT INTO questions (id, bank_id, status, type, category, difficulty, duplicate_key,"
+        "  current_version_id, created_at, updated_at)"
+        " SELECT qid, bank_id, status, type, category, difficulty, duplicate_key, vid,"
+        "  created_at, updated_at FROM question_import_rows)"
+        " INSERT INTO question_versions (id, question_id, number, type, stem, options, answer,"
+        "  explanation, category, difficulty, images, created_by_id, created_at)"
+        " SELECT vid, qid, 1, type, stem, options, answer, explanation, category, difficulty,"
+        "  images, created_by_id, created_at FROM question_import_rows"))
+    connection.execute(sa.text("DROP TABLE question_import_rows"))
     return question_ids
+
+
+_QUESTION_COLUMNS = ("bank_id", "status", "type", "category", "difficulty", "duplicate_key",
+                     "created_at", "updated_at")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: object) -> str:
+    """One field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def bank_contents(bank: QuestionBank, status: str | None = None) -> list[QuestionContent]:

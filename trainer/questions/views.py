@@ -8,6 +8,7 @@ employer admins are refused every page here.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from typing import Any
 
@@ -130,6 +131,8 @@ def new_bank() -> str | Response | tuple[str, int]:
 @require(*STAFF)
 def edit_bank(bank_id: int) -> str | Response | tuple[str, int]:
     bank = visible_bank(bank_id)
+    if not services.can_manage_bank(current_user, bank):
+        abort(403)  # shared instructors edit questions, not who the bank is shared with
     form = BankForm(obj=bank if request.method == "GET" else None)
     form.shared_with.choices = instructor_choices(bank)
     if request.method == "GET":
@@ -158,8 +161,32 @@ def edit_bank(bank_id: int) -> str | Response | tuple[str, int]:
 @require(*STAFF)
 def bank(bank_id: int) -> str:
     bank = visible_bank(bank_id)
-    filters = {key: request.args.get(key, "").strip()
-               for key in ("q", "type", "category", "difficulty", "status")}
+    filters = _filters(request.args)
+    query = _filtered(bank, filters)
+    page = page_arg()  # bad → 400, huge → clamped
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(Question.id).limit(PAGE_SIZE)
+                              .offset((page - 1) * PAGE_SIZE)).all()
+    categories = db.session.scalars(sa.select(Question.category).distinct()
+                                    .where(Question.bank_id == bank.id, Question.category != "")
+                                    .order_by(Question.category)).all()
+    counts = services.question_counts([bank.id])[bank.id]
+    return render_template("questions/bank.html", bank=bank, rows=rows, filters=filters,
+                           page=page, total=total, page_size=PAGE_SIZE, categories=categories,
+                           counts=counts, bulk_form=BulkStatusForm(),
+                           can_manage=services.can_manage_bank(current_user, bank),
+                           export_formats=EXPORT_FORMATS)
+
+
+FILTERS = ("q", "type", "category", "difficulty", "status")
+
+
+def _filters(values: Any) -> dict[str, str]:
+    return {key: str(values.get(key, "")).strip()[:200] for key in FILTERS}
+
+
+def _filtered(bank: QuestionBank, filters: dict[str, str]) -> sa.Select[Question, QuestionVersion]:
+    """The bank's questions with their current versions, narrowed by the list's filters."""
     query = (sa.select(Question, QuestionVersion)
              .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
              .where(Question.bank_id == bank.id))
@@ -173,18 +200,7 @@ def bank(bank_id: int) -> str:
         query = query.where(Question.difficulty == filters["difficulty"])
     if filters["status"] in {"draft", "ready"}:
         query = query.where(Question.status == filters["status"])
-    page = page_arg()  # bad → 400, huge → clamped
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.order_by(Question.id).limit(PAGE_SIZE)
-                              .offset((page - 1) * PAGE_SIZE)).all()
-    categories = db.session.scalars(sa.select(Question.category).distinct()
-                                    .where(Question.bank_id == bank.id, Question.category != "")
-                                    .order_by(Question.category)).all()
-    counts = services.question_counts([bank.id])[bank.id]
-    return render_template("questions/bank.html", bank=bank, rows=rows, filters=filters,
-                           page=page, total=total, page_size=PAGE_SIZE, categories=categories,
-                           counts=counts, bulk_form=BulkStatusForm(),
-                           export_formats=EXPORT_FORMATS)
+    return query
 
 
 @bp.route("/banks/<int:bank_id>/status", methods=["POST"])
@@ -195,12 +211,19 @@ def bulk_status(bank_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Choose questions and whether to mark them ready or draft."), "error")
         return redirect(url_for("questions.bank", bank_id=bank.id))
-    ids = [i for i in (form.question_ids.data or []) if isinstance(i, int)]
-    if not ids:
-        flash(_("No question was selected."), "error")
-        return redirect(_back_to_bank(bank))
-    questions = db.session.scalars(sa.select(Question).where(
-        Question.bank_id == bank.id, Question.id.in_(ids[:5000]))).all()
+    if request.form.get("scope") == "matching":
+        # Every question the list's filters match, on every page.
+        chosen = {key: request.form.get(f"filter_{key}", "") for key in FILTERS}
+        matching = _filtered(bank, _filters(chosen)).with_only_columns(Question.id)
+        questions = db.session.scalars(sa.select(Question).where(
+            Question.id.in_(matching.scalar_subquery()))).all()
+    else:
+        ids = [i for i in (form.question_ids.data or []) if isinstance(i, int)]
+        if not ids:
+            flash(_("No question was selected."), "error")
+            return redirect(_back_to_bank(bank))
+        questions = db.session.scalars(sa.select(Question).where(
+            Question.bank_id == bank.id, Question.id.in_(ids[:5000]))).all()
     changed = services.set_status(questions, form.status.data or "draft")
     from trainer.audit import services as audit
 
@@ -472,6 +495,37 @@ def question_status(question_id: int) -> Response:
     return redirect(url_for("questions.edit_question", question_id=question.id))
 
 
+@bp.route("/media/<path:key>")
+@require()
+def media(key: str) -> Response:
+    """A question image. Any signed-in user (workers see them in exams): keys are SHA-256
+    digests of the content, re-encoded on import, so they can be cached for good."""
+    from trainer.courses.storage import StorageError, check_key, get_storage
+
+    if not key.startswith("images/") or not re.fullmatch(r"images/[0-9a-f]{64}\.(png|jpg)", key):
+        abort(404)
+    full = services.IMAGE_PREFIX + key[len("images/"):]
+    try:
+        check_key(full)
+        handle = get_storage().open(full)
+    except StorageError:
+        abort(404)
+    response = send_file(handle, mimetype="image/png" if key.endswith(".png") else "image/jpeg",
+                         max_age=365 * 24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def image_url(key: str) -> str:
+    return url_for("questions.media", key="images/" + key.rsplit("/", 1)[-1])
+
+
+def image_data_uri(image: Any) -> str:
+    import base64
+
+    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
+
+
 # --- statistics ----------------------------------------------------------------------------
 
 
@@ -534,6 +588,8 @@ def _labels() -> dict[str, Any]:
     status = {"draft": _l("Draft"), "ready": _l("Ready"), "retired": _l("Retired")}
     return {
         "letters": OPTION_LETTERS,
+        "image_url": image_url,
+        "image_data_uri": image_data_uri,
         "type_label": _type_label,
         "difficulty_label": lambda key: difficulty.get(key, key),
         "status_label": lambda key: status.get(key, key),

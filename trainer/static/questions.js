@@ -34,8 +34,10 @@
     form.querySelectorAll(".tf-only").forEach(function (n) { n.hidden = type !== "true_false"; });
     var correct = {};
     form.querySelectorAll('input[name="correct"]').forEach(function (c) { correct[c.value] = c.checked; });
+    var images = preview.querySelector(".question-images");  // stored images: kept as they are
     preview.textContent = "";
     preview.appendChild(el("p", value("stem"), "stem"));
+    if (images) { preview.appendChild(images); }
     if (type === "true_false") {
       var answer = value("true_false") === "true" ? preview.dataset.true : preview.dataset.false;
       var p = el("p");
