@@ -20,11 +20,13 @@ BLUEPRINTS = [
     "trainer.accounts.admin_views:bp",
     "trainer.audit.views:bp",
     "trainer.api.core:bp",
+    "trainer.certificates.backlog_views:bp",
+    "trainer.certificates.views:bp",
+    "trainer.courses.views:bp",
+    "trainer.courses.api:bp",
     "trainer.exams.views:bp",
     "trainer.exams.api:bp",
     "trainer.exams.admin_views:bp",
-    "trainer.courses.views:bp",
-    "trainer.courses.api:bp",
 ]
 
 PACKAGE_ROOT = Path(__file__).parent

@@ -15,10 +15,19 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 # Area command groups, added to the app's CLI in one place.
-GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.exams.cli:exams",
-                    "trainer.courses.cli:courses"]
+# Two entries may name groups of the same name (e.g. two modules each adding commands to
+# "certificates"): their commands are merged into one group.
+GROUPS: list[str] = ["trainer.questions.cli:questions", "trainer.courses.cli:courses",
+                     "trainer.certificates.cli:certificates",
+                     "trainer.certificates.backlog_cli:suspensions",
+                     "trainer.certificates.backlog_cli:backlog",
+                     "trainer.certificates.backlog_cli:certificates",
+                     "trainer.exams.cli:exams"]
 # Area demo loaders: functions taking no arguments, returning lines to print.
-DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo"]
+DEMO_LOADERS: list[str] = ["trainer.questions.cli:load_demo", "trainer.courses.cli:load_demo",
+                           "trainer.certificates.cli:load_demo",
+                           "trainer.certificates.backlog_cli:load_demo",
+                           "trainer.exams.cli:load_demo"]
 
 
 def _create_app() -> Flask:
@@ -38,7 +47,13 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     for spec in GROUPS:
         module_name, attr = spec.split(":")
-        app.cli.add_command(getattr(importlib.import_module(module_name), attr))
+        command = getattr(importlib.import_module(module_name), attr)
+        existing = app.cli.commands.get(command.name)
+        if isinstance(existing, click.Group) and isinstance(command, click.Group):
+            # A new group object, so neither module's group is changed.
+            command = click.Group(existing.name, commands={**existing.commands, **command.commands},
+                                  help=existing.help or command.help)
+        app.cli.add_command(command)
 
 
 def _fail(message: str) -> None:

@@ -81,6 +81,15 @@ def from_environment() -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
         "TIMEZONE": _env("TIMEZONE") or "Asia/Shanghai",
         "CLI_LOCALE": _env("CLI_LOCALE") or "en",
+        # Certificate reminders (trainer certificates remind): days before a date, and senders.
+        "REMINDER_STAGES": _env("REMINDER_STAGES") or "90,60,30,7",
+        "REMINDER_EMAIL_SENDER": _env("REMINDER_EMAIL_SENDER") or "console",
+        "REMINDER_SMS_SENDER": _env("REMINDER_SMS_SENDER") or "console",
+        "SMTP_HOST": _env("SMTP_HOST") or None,
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USER": _env("SMTP_USER") or None,
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD") or None,
+        "SMTP_FROM": _env("SMTP_FROM") or None,
     }
 
 

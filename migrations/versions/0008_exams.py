@@ -1,7 +1,7 @@
 """exams: definitions, attempts, attempt questions, wrong-answer book
 
 Revision ID: 0008_exams
-Revises: 0004_questions
+Revises: 0007_certificates_backlog
 Create Date: 2026-11-23 10:56:12.413694
 
 """
@@ -12,7 +12,7 @@ import trainer.db
 
 # revision identifiers, used by Alembic.
 revision = '0008_exams'
-down_revision = '0004_questions'
+down_revision = "0007_certificates_backlog"
 branch_labels = None
 depends_on = None
 

@@ -47,6 +47,14 @@ def wrong_shown(question: dict[str, Any]) -> Any:
                  if not text.startswith(("对", "也对")))]
 
 
+def new_client(app: Any) -> Any:
+    """A test client with the suite's log-in helpers (tests.conftest.Client)."""
+    from tests.conftest import Client
+
+    app.test_client_class = Client
+    return app.test_client()
+
+
 def api_login(client: Any, login: str) -> dict[str, str]:
     """Headers for session calls (the way the exam page calls the API)."""
     client.login(login)

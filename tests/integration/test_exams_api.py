@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.courses_fixtures import demo_course  # noqa: F401  (fixture)
 from tests.integration.exams_helpers import (
     api_login,
     correct_shown,
     create_exam,
     make_bank,
+    new_client,
     wrong_shown,
 )
 from trainer.clock import utcnow
@@ -62,7 +64,7 @@ def passes(app) -> list[dict[str, Any]]:
 
 
 def as_instructor_make_exam(app, people, **fields: Any) -> int:
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["instructor_login"])
     return create_exam(client, headers, **fields)
 
@@ -101,11 +103,11 @@ def test_instructor_creates_an_exam_and_workers_cannot(app, client, people, bank
     assert response.status_code == 201
     body = response.get_json()
     assert body["id"] and body["certificate_type"] == "1.2" and body["time_limit_seconds"] == 1
-    worker = app.test_client()
+    worker = new_client(app)
     worker_headers = api_login(worker, people["worker_login"])
     refused = worker.post("/api/v1/exams", headers=worker_headers, json={"title": "x"})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
-    assert app.test_client().post("/api/v1/exams", json={}).status_code == 401
+    assert new_client(app).post("/api/v1/exams", json={}).status_code == 401
 
 
 @pytest.mark.parametrize("fields, field", [
@@ -139,7 +141,7 @@ def test_blueprint_exam(app, client, people, bank):
         {"type": "true_false", "count": 4, "points": 10},
         {"type": "single", "category": "电工", "count": 4, "points": 10},
         {"type": "multiple", "count": 2, "points": 10}])
-    worker = app.test_client()
+    worker = new_client(app)
     wh = api_login(worker, people["worker_login"])
     attempt = start(worker, wh, exam_id)
     assert [q["type"] for q in attempt["questions"]] == (
@@ -179,7 +181,7 @@ def test_instructors_cannot_start_and_unknown_exams_are_404(app, client, people,
     exam_id = as_instructor_make_exam(app, people)
     headers = api_login(client, people["instructor_login"])
     assert client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers).status_code == 403
-    worker = app.test_client()
+    worker = new_client(app)
     wh = api_login(worker, people["worker_login"])
     missing = worker.post("/api/v1/exams/999999/attempts", headers=wh)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
@@ -286,12 +288,12 @@ def test_another_users_attempt_is_404_except_to_admins(app, client, people, bank
     qid = attempt["questions"][0]["id"]
     url = f"/api/v1/attempts/{attempt['attempt_id']}"
     for persona in ("other_worker", "instructor", "other_safety", "safety"):
-        other = app.test_client()
+        other = new_client(app)
         oh = api_login(other, people[persona + "_login"])
         assert other.get(url).status_code == 404, persona
         assert put(other, oh, attempt, qid, True).status_code == 404, persona
         assert other.post(url + "/submit", headers=oh).status_code == 404, persona
-    admin = app.test_client()
+    admin = new_client(app)
     ah = api_login(admin, people["admin_login"])
     assert admin.get(url).status_code == 200
     assert put(admin, ah, attempt, qid, True).status_code == 404  # admins look, never answer
@@ -439,7 +441,7 @@ def test_practice_gives_feedback_unlimited_attempts_and_fills_the_wrong_book(
     with app.app_context():
         assert qid not in {e.question_id for e in services.wrong_book(people["worker"])}
     assert client.post(url, json={"response": "zz"}, headers=headers).status_code == 422
-    other = app.test_client()
+    other = new_client(app)
     oh = api_login(other, people["other_worker_login"])
     assert other.post(url, json={"response": answer}, headers=oh).status_code == 404
 
@@ -465,7 +467,7 @@ def test_close_overdue_command_is_idempotent(app, client, people, bank, runner):
 
 def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
     answer_all(client, headers, attempt, right=10)
@@ -475,7 +477,7 @@ def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
     results: list[Any] = []
 
     def submit() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = tab.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
@@ -496,14 +498,14 @@ def test_two_simultaneous_submits_finalise_once(app, people, bank, passes):
 
 def test_two_simultaneous_starts_create_one_attempt(app, people, bank):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     cookie = client.get_cookie("session")
     barrier = threading.Barrier(2)
     results: list[Any] = []
 
     def go() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = tab.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
@@ -522,7 +524,7 @@ def test_two_simultaneous_starts_create_one_attempt(app, people, bank):
 
 def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
     exam_id = as_instructor_make_exam(app, people)
-    client = app.test_client()
+    client = new_client(app)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
     cookie = client.get_cookie("session")
@@ -530,7 +532,7 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
     acknowledged: list[int] = []
 
     def save(question: dict[str, Any]) -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         response = put(tab, headers, attempt, question["id"], correct_shown(question))
@@ -539,7 +541,7 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
             acknowledged.append(question["id"])
 
     def submit() -> None:
-        tab = app.test_client()
+        tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
         tab.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
@@ -556,3 +558,71 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
         graded = {q.question_id for q in row.questions if q.correct}
         assert graded == set(acknowledged)  # every acknowledged answer was graded
         assert row.score == pytest.approx(10 * len(acknowledged))
+
+
+# --- prerequisite course (trainer.courses.hours.course_completed) ------------------------
+
+
+def complete_course(app, people, course: dict[str, Any], when: dt.datetime) -> None:
+    from trainer.courses.models import LessonProgress
+
+    with app.app_context():
+        for lesson_id in course["lessons"]:
+            row = db.session.scalar(sa.select(LessonProgress).where(
+                LessonProgress.user_id == people["worker"], LessonProgress.lesson_id == lesson_id))
+            if row is None:
+                row = LessonProgress(user_id=people["worker"], lesson_id=lesson_id)
+                db.session.add(row)
+            row.completed_at = when
+        db.session.commit()
+
+
+def test_prerequisite_course_and_retraining_after_a_failed_make_up(
+        app, client, people, bank, clock, demo_course):  # noqa: F811  (fixture)
+    exam_id = as_instructor_make_exam(app, people, prerequisite_course=demo_course["course_key"])
+    headers = api_login(client, people["worker_login"])
+    refused = client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["details"]["reason"] == "prerequisite"
+    complete_course(app, people, demo_course, clock.now - dt.timedelta(days=1))
+    for _sitting_attempt in range(2):
+        attempt = start(client, headers, exam_id)
+        client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+    clock.advance(60)
+    retrain = client.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers)
+    assert retrain.get_json()["error"]["details"]["reason"] == "retrain"
+    # Completing the course again (every lesson after the failed make-up) opens a new pair.
+    complete_course(app, people, demo_course, clock.now)
+    clock.advance(60)
+    again = start(client, headers, exam_id)
+    assert again["number"] == 3
+    client.post(f"/api/v1/attempts/{again['attempt_id']}/submit", headers=headers)
+    exams = client.get("/api/v1/exams").get_json()["exams"]
+    assert exams[0]["reason"] == "make_up" and exams[0]["attempts_left"] == 1
+
+
+def test_a_failing_exam_passed_receiver_does_not_block_the_result(app, client, people, bank):
+    def broken(sender: Any, **kwargs: Any) -> None:
+        from trainer.audit.models import AuditEntry
+
+        db.session.add(AuditEntry(action="half-done", target_type="x", target_id="1",
+                                  actor_label="receiver"))
+        db.session.flush()
+        raise RuntimeError("certificates are down")
+
+    exam_passed.connect(broken)
+    try:
+        exam_id = as_instructor_make_exam(app, people)
+        headers = api_login(client, people["worker_login"])
+        attempt = start(client, headers, exam_id)
+        answer_all(client, headers, attempt, right=10)
+        result = client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+        assert result.status_code == 200 and result.get_json()["passed"] is True
+    finally:
+        exam_passed.disconnect(broken)
+    with app.app_context():
+        from trainer.audit.models import AuditEntry
+
+        assert db.session.get(ExamAttempt, attempt["attempt_id"]).status == "submitted"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "half-done")) == 0  # the receiver's writes were rolled back

@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 # Areas add their module here when they add API endpoints.
-SOURCES = ["trainer.api.openapi", "trainer.exams.api", "trainer.courses.api"]
+SOURCES = ["trainer.api.openapi", "trainer.courses.api", "trainer.exams.api"]
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

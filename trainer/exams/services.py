@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer.accounts.models import User
 from trainer.accounts.rules import Role
@@ -258,26 +259,24 @@ def user_attempts(exam_id: int, user_id: int) -> list[ExamAttempt]:
         .order_by(ExamAttempt.number)))
 
 
-def course_completions(user_id: int, course_key: str | None) -> list[dt.datetime]:
-    """When the worker completed the course (the courses area answers; none without it)."""
+def course_completions(user_id: int, course_key: str | None,
+                       attempts: Sequence[ExamAttempt] = ()) -> list[dt.datetime]:
+    """Moments the rules can compare with attempts: one entry when the worker completed the
+    course at all, and one just after the last closed attempt when they completed it (every
+    lesson) again since then. The courses area answers (trainer.courses.hours)."""
     if not course_key:
         return []
-    try:
-        from trainer.courses import hours  # type: ignore[attr-defined]
-    except ImportError:
+    from trainer.courses.hours import course_completed
+
+    if not course_completed(user_id, course_key):
         return []
-    times = getattr(hours, "course_completion_times", None)
-    if times is not None:
-        return list(times(user_id, course_key))
-    completed = getattr(hours, "course_completed", None)
-    if completed is not None and completed(user_id, course_key):
-        return [_completion_marker(user_id, course_key)]
-    return []
-
-
-def _completion_marker(user_id: int, course_key: str) -> dt.datetime:
-    """A completion time when the courses area only says "completed": the earliest moment."""
-    return dt.datetime.min.replace(tzinfo=dt.UTC)
+    marks = [dt.datetime.min.replace(tzinfo=dt.UTC)]
+    closed = [a for a in attempts if a.status != IN_PROGRESS]
+    if closed:
+        last = closed[-1].submitted_at or closed[-1].effective_deadline
+        if course_completed(user_id, course_key, since=last):
+            marks.append(last + dt.timedelta(microseconds=1))
+    return marks
 
 
 def check_eligibility(exam: Exam, user_id: int, now: dt.datetime,
@@ -290,7 +289,7 @@ def check_eligibility(exam: Exam, user_id: int, now: dt.datetime,
         mode=exam.mode, max_attempts=exam.max_attempts, attempts=past, now=now,
         opens_at=exam.opens_at, closes_at=exam.closes_at,
         prerequisite_course=exam.prerequisite_course,
-        course_completions=(course_completions(user_id, exam.prerequisite_course)
+        course_completions=(course_completions(user_id, exam.prerequisite_course, attempts)
                             if exam.prerequisite_course and exam.mode == FORMAL else []))
 
 
@@ -371,11 +370,15 @@ def submit(attempt: ExamAttempt, now: dt.datetime) -> ExamAttempt:
     return attempt
 
 
-def _lock(attempt_id: int, read: bool = False) -> None:
-    """Row lock on PostgreSQL (FOR UPDATE / FOR SHARE); SQLite serialises writers instead."""
-    if db.session.get_bind().dialect.name == "postgresql":
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _lock(attempt_id: int) -> None:
+    """Row lock on PostgreSQL (FOR UPDATE); SQLite serialises writers instead."""
+    if _is_postgresql():
         db.session.execute(sa.select(ExamAttempt.id).where(ExamAttempt.id == attempt_id)
-                           .with_for_update(read=read))
+                           .with_for_update())
 
 
 def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
@@ -409,12 +412,23 @@ def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
     record_wrong_answers(attempt.user_id, [(i.question_id, bool(i.correct)) for i in items
                                            if i.response is not None], now)
     if attempt.passed and attempt.exam.mode == FORMAL:
-        exam_passed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
-                         user_id=attempt.user_id,
-                         certificate_type=attempt.exam.certificate_type,
-                         passed_on=closed_at.astimezone(local_zone()).date(),
-                         attempt_id=attempt.id, score=int(round(attempt.score)))
+        announce_pass(attempt, closed_at)
     return True
+
+
+def announce_pass(attempt: ExamAttempt, passed_at: dt.datetime) -> None:
+    """Send ``exam_passed`` in a savepoint: what receivers write commits with the result, but a
+    failing receiver never blocks the result itself (it is logged; the pass stays recorded on
+    the attempt, so the certificate can be issued later)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with db.session.begin_nested():
+            exam_passed.send(app, user_id=attempt.user_id,
+                             certificate_type=attempt.exam.certificate_type,
+                             passed_on=passed_at.astimezone(local_zone()).date(),
+                             attempt_id=attempt.id, score=int(round(attempt.score or 0)))
+    except Exception:
+        app.logger.exception("exam_passed receiver failed for attempt %s", attempt.id)
 
 
 def close_overdue(now: dt.datetime) -> int:
@@ -467,8 +481,9 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
                 now: dt.datetime) -> SaveResult:
     """Store one answer. Raises AttemptClosed, DeadlinePassed (the caller rolls back, closes
     the attempt with close_if_overdue and commits), NotInAttempt, InvalidResponse."""
-    _lock(attempt.id, read=True)
-    db.session.refresh(attempt)
+    # A share lock on PostgreSQL (a submit's FOR UPDATE waits for this save, and a save waits
+    # for a submit in progress), read in the same query; SQLite serialises writers.
+    db.session.refresh(attempt, with_for_update={"read": True} if _is_postgresql() else None)
     if attempt.status != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
     if rules.is_overdue(attempt.effective_deadline, attempt.exam.grace_seconds, now):
@@ -489,11 +504,17 @@ def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | Non
     result = db.session.execute(statement.values(**values)
                                 .execution_options(synchronize_session=False))
     applied = result.rowcount == 1  # type: ignore[attr-defined]
-    if not applied and db.session.scalar(sa.select(ExamAttempt.status).where(
+    if applied:
+        set_committed_value(item, "response", response)
+        set_committed_value(item, "saved_at", now)
+        if seq is not None:
+            set_committed_value(item, "client_seq", seq)
+        return SaveResult(item, True)
+    if db.session.scalar(sa.select(ExamAttempt.status).where(
             ExamAttempt.id == attempt.id)) != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
     db.session.refresh(item)
-    return SaveResult(item, applied)
+    return SaveResult(item, False)
 
 
 # --- the wrong-answer book ---------------------------------------------------------------
