@@ -190,6 +190,12 @@ async def main_async(args: argparse.Namespace) -> int:
                     lost_sql.append((key, response, value))
             bodies = await common.gather_limited(
                 [common.get_attempt(session, base, a) for a in attempts], 16)
+            for _retry in range(3):  # a GET that timed out on the busy machine is asked again
+                failed = [i for i, b in enumerate(bodies) if isinstance(b, BaseException)]
+                again = await common.gather_limited(
+                    [common.get_attempt(session, base, attempts[i]) for i in failed], 4)
+                for i, body in zip(failed, again, strict=True):
+                    bodies[i] = body
             lost_api, api_errors = [], 0
             for attempt, body in zip(attempts, bodies, strict=True):
                 if isinstance(body, BaseException):

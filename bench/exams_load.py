@@ -79,19 +79,22 @@ class Load:
             await asyncio.sleep(max(0.0, sent + pause - time.monotonic()))
 
 
-async def drain(session: Any, base: str, limit: float = 120.0) -> float:
+async def drain(database_url: str, limit: float = 180.0) -> float:
     """Wait until the server has worked off requests that clients gave up on (timeouts): the
-    next phase must not share the server with a backlog. Returns the seconds waited."""
+    next phase must not share the server with a backlog. Idle = no other session of the
+    benchmark database is running a statement, three checks in a row. Returns seconds waited."""
+    import psycopg
+
     began = time.monotonic()
-    quick = 0
-    while quick < 3 and time.monotonic() - began < limit:
-        sent = time.monotonic()
-        try:
-            await common.call(session, "GET", f"{base}/healthz")
-            quick = quick + 1 if time.monotonic() - sent < 0.2 else 0
-        except Exception:
-            quick = 0
-        await asyncio.sleep(0.5)
+    quiet = 0
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        while quiet < 3 and time.monotonic() - began < limit:
+            busy = connection.execute(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and state <> 'idle'").fetchone()
+            quiet = quiet + 1 if busy and busy[0] == 0 else 0
+            await asyncio.sleep(0.5)
     return time.monotonic() - began
 
 
@@ -268,14 +271,14 @@ async def main_async(args: argparse.Namespace) -> int:
                     task.cancel()
                 await asyncio.gather(*takers, return_exceptions=True)
 
-                waited = await drain(session, base)
+                waited = await drain(args.database_url)
                 if waited > 2:
                     print(f"(waited {waited:.0f} s for the server to work off abandoned requests)")
                 if "saturate" in phases and attempts:
                     verdicts.append(await saturate_phase(args, session, server, attempts))
 
             if "submit" in phases:
-                await drain(session, server.base_url)
+                await drain(args.database_url)
                 verdicts += await submit_phase(args, session, server.base_url, instructor, workers,
                                                stamp, rng)
     finally:
