@@ -36,7 +36,12 @@ def create_app() -> Flask:
     settings = config.from_environment()
     engine = sa.create_engine(settings["SQLALCHEMY_DATABASE_URI"],
                               **settings["SQLALCHEMY_ENGINE_OPTIONS"])
-    metadata.create_all(engine)
+    try:
+        metadata.create_all(engine)
+    except sa.exc.DBAPIError:
+        # Several gunicorn workers boot at once on a fresh database: one of them made the
+        # table between another's check and its CREATE TABLE.
+        metadata.create_all(engine)
     app = Flask("ceiling")
 
     from sqlalchemy.dialects.postgresql import insert
