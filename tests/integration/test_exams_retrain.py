@@ -172,3 +172,26 @@ def test_a_failed_first_attempt_keeps_the_course_progress(
     fail_attempt(client, headers, clock, exam_id)
     with app.app_context():
         assert course_completed(people["worker"], demo_course["course_key"])
+
+
+def test_restart_course_touches_only_that_worker_and_course(app, people, demo_course):  # noqa: F811
+    from trainer.audit.models import AuditEntry
+    from trainer.courses.services import restart_course
+
+    done = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    with app.app_context():
+        for user_id in (people["worker"], people["other_worker"]):
+            for lesson_id in demo_course["lessons"]:
+                db.session.add(LessonProgress(user_id=user_id, lesson_id=lesson_id,
+                                              segments=[[0.0, 10.0]], watched_seconds=10.0,
+                                              furthest_position=10.0, last_position=10.0,
+                                              completed_at=done))
+        db.session.commit()
+        assert restart_course(people["worker"], "no-such-course", reason="test") == 0
+        assert restart_course(people["worker"], demo_course["course_key"],
+                              reason="test") == len(demo_course["lessons"])
+        db.session.commit()
+        assert not course_completed(people["worker"], demo_course["course_key"])
+        assert course_completed(people["other_worker"], demo_course["course_key"])
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "course.restart")) == 1
