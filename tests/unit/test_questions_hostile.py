@@ -274,3 +274,9 @@ def test_empty_file_and_non_bytes() -> None:
 
 def test_unknown_format_override() -> None:
     assert "Unknown file format" in only_error(parse(b"x", "x", format="docx").errors)
+
+
+def test_unknown_xml_encoding_is_a_clear_error() -> None:
+    data = b'<?xml version="1.0" encoding="UTA-8"?><quiz></quiz>'
+    message = only_error(no_crash(parse(data, "bad-encoding.xml")).errors)
+    assert "encoding" in message and "UTF-8" in message

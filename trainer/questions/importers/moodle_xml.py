@@ -109,6 +109,14 @@ def parse_moodle_xml(
             _("The XML declares a DTD or entities, which are not allowed in a question file."),
         )
         return result
+    except LookupError as exc:  # expat: the <?xml encoding="…"?> names no known encoding
+        result.error(
+            None,
+            "file",
+            _("The XML declares an encoding that is not known (%(detail)s); save the file "
+              "as UTF-8.", detail=str(exc)),
+        )
+        return result
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         result.error(
