@@ -1,7 +1,7 @@
 """What other areas ask of courses: hours credited toward a certificate type, courses completed.
 
-Exams and certificates call these (they never read the courses tables themselves). Both run in
-the caller's app context and session; neither writes.
+Exams and certificates call these (they never read the courses tables themselves). All run in
+the caller's app context and session; none writes.
 """
 
 from __future__ import annotations
@@ -81,3 +81,13 @@ def course_completed(
             raise ValueError("course_completed: since must be timezone-aware")
         query = query.where(LessonProgress.completed_at >= since)
     return (db.session.scalar(query) or 0) == len(lesson_ids)
+
+
+def course_title(course_key: str) -> str | None:
+    """The course's title in the current locale (None when there is no such course)."""
+    from flask_babel import get_locale
+
+    course = db.session.scalar(sa.select(Course).where(Course.key == course_key))
+    if course is None:
+        return None
+    return course.title(str(get_locale() or "zh_CN"))

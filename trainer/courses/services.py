@@ -500,3 +500,42 @@ def requirements(user_id: int, course: Course) -> list[Requirement]:
         out.append(Requirement(code, purpose, credited_hours(user_id, code, purpose),
                                Decimal(need) if need is not None else None))
     return out
+
+
+# A new training round --------------------------------------------------------------------
+
+
+def restart_course(user_id: int, course_key: str, reason: str = "",
+                   actor: User | None = None) -> int:
+    """Start a new training round: clear the worker's watch progress on the course's lessons
+    (segments, positions, completion) so every lesson must be watched again.
+
+    The hours ledger is never touched: hours earned stay earned, and a lesson completed again is
+    not credited twice (``credit_hours`` writes one row per worker and lesson). Returns the number
+    of progress rows reset (0 when the course is unknown or nothing was watched); audited when
+    something was reset."""
+    course = db.session.scalar(sa.select(Course).where(Course.key == course_key))
+    if course is None:
+        return 0
+    lesson_ids = sa.select(Lesson.id).where(Lesson.course_id == course.id)
+    rows = list(db.session.scalars(
+        sa.select(LessonProgress).where(LessonProgress.user_id == user_id,
+                                        LessonProgress.lesson_id.in_(lesson_ids))
+        .order_by(LessonProgress.lesson_id).with_for_update()))
+    completed = sum(1 for row in rows if row.completed_at is not None)
+    for row in rows:
+        row.segments = []
+        row.watched_seconds = 0.0
+        row.furthest_position = 0.0
+        row.last_position = 0.0
+        row.completed_at = None
+    db.session.flush()
+    if rows:
+        from trainer.audit import services as audit
+
+        worker = db.session.get(User, user_id)
+        audit.record(actor, "course.restart", "course", course.id,
+                     before={"user_id": user_id, "lessons_completed": completed},
+                     after={"user_id": user_id, "lessons_completed": 0, "reason": reason},
+                     employer_id=worker.employer_id if worker else None)
+    return len(rows)

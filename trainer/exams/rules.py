@@ -305,8 +305,17 @@ class Eligibility:
     # not_open | closed
     reason: str
     attempts_left: int | None  # in the current sitting; None = unlimited (practice)
+    # The prerequisite course's title, named in the "retrain" and "prerequisite" messages.
+    course: str = ""
 
     def message(self) -> LazyString:
+        if self.course and self.reason == "retrain":
+            return _l("You did not pass the make-up exam. Complete the training course "
+                      "“%(course)s” again before you can take this exam again.",
+                      course=self.course)
+        if self.course and self.reason == "prerequisite":
+            return _l("Complete the training course “%(course)s” before taking this exam.",
+                      course=self.course)
         return REASONS[self.reason]
 
 

@@ -13,6 +13,7 @@ Services flush, never commit (the view or command commits). Concurrency, on ever
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Sequence
@@ -269,10 +270,12 @@ def course_completions(user_id: int, course_key: str | None,
         return []
     from trainer.courses.hours import course_completed
 
-    if not course_completed(user_id, course_key):
+    closed = [a for a in attempts if a.status != IN_PROGRESS]
+    # A failed sitting starts a new training round (progress reset), so a worker who has taken
+    # the exam counts as having completed the course once, whatever their progress shows now.
+    if not closed and not course_completed(user_id, course_key):
         return []
     marks = [dt.datetime.min.replace(tzinfo=dt.UTC)]
-    closed = [a for a in attempts if a.status != IN_PROGRESS]
     if closed:
         last = closed[-1].submitted_at or closed[-1].effective_deadline
         if course_completed(user_id, course_key, since=last):
@@ -286,12 +289,18 @@ def check_eligibility(exam: Exam, user_id: int, now: dt.datetime,
         attempts = user_attempts(exam.id, user_id)
     past = [rules.PastAttempt(a.number, a.status, a.passed,
                               a.submitted_at or a.effective_deadline) for a in attempts]
-    return rules.eligibility(
+    decision = rules.eligibility(
         mode=exam.mode, max_attempts=exam.max_attempts, attempts=past, now=now,
         opens_at=exam.opens_at, closes_at=exam.closes_at,
         prerequisite_course=exam.prerequisite_course,
         course_completions=(course_completions(user_id, exam.prerequisite_course, attempts)
                             if exam.prerequisite_course and exam.mode == FORMAL else []))
+    if exam.prerequisite_course and decision.reason in ("retrain", "prerequisite"):
+        from trainer.courses.hours import course_title
+
+        decision = dataclasses.replace(
+            decision, course=course_title(exam.prerequisite_course) or exam.prerequisite_course)
+    return decision
 
 
 # --- attempts ----------------------------------------------------------------------------
@@ -414,7 +423,27 @@ def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
                                            if i.response is not None], now)
     if attempt.passed and attempt.exam.mode == FORMAL:
         announce_pass(attempt, closed_at)
+    elif ends_failed_sitting(attempt):
+        restart_training(attempt)
     return True
+
+
+def ends_failed_sitting(attempt: ExamAttempt) -> bool:
+    """A failed formal attempt that used up its sitting (the make-up, with two attempts) of an
+    exam with a prerequisite course: the worker must train again (see rules.eligibility)."""
+    exam = attempt.exam
+    return (not attempt.passed and exam.mode == FORMAL and bool(exam.prerequisite_course)
+            and attempt.number % max(1, exam.max_attempts) == 0)
+
+
+def restart_training(attempt: ExamAttempt) -> None:
+    """Clear the worker's progress on the prerequisite course so they watch it again (a new
+    training round; the hours ledger is kept). The courses area does it."""
+    from trainer.courses.services import restart_course
+
+    restart_course(attempt.user_id, attempt.exam.prerequisite_course or "",
+                   reason=f"exam {attempt.exam_id} attempt {attempt.id} failed the sitting",
+                   actor=attempt.user)
 
 
 def announce_pass(attempt: ExamAttempt, passed_at: dt.datetime) -> None:
