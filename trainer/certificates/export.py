@@ -12,15 +12,14 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from trainer import spreadsheets
 from trainer.certificates import queries
 from trainer.certificates.timelines import DbSession
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: str) -> str:
     """Quote a cell Excel would run as a formula (certificate numbers come from uploads)."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return str(spreadsheets.safe_cell(value))
 
 
 def csv_chunks(rows: Iterable[list[str]], rows_per_chunk: int = 2000) -> Iterator[str]:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from trainer.certificates.models import Certificate, Suspension
 from trainer.certificates.rules import Status
 from trainer.certificates.timelines import DbSession
+from trainer.spreadsheets import FORMULA_STARTS
 
 C = Certificate.__table__.c
 
@@ -207,7 +208,7 @@ def export_select(filters: CertificateFilter) -> Any:
         return sa.func.to_char(column, "YYYY-MM-DD")
 
     number = sa.case(
-        (sa.func.substr(C.number, 1, 1).in_(_FORMULA_STARTS), sa.literal("'") + C.number),
+        (sa.func.substr(C.number, 1, 1).in_(FORMULA_STARTS), sa.literal("'") + C.number),
         else_=C.number,
     )
     return (
@@ -223,10 +224,6 @@ def export_select(filters: CertificateFilter) -> Any:
         .where(*filters.conditions())
         .order_by(C.id)
     )
-
-
-# Cells Excel would run as formulas get a leading quote (see export.safe_cell).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_row(row: Any, suspension_names: dict[int, str]) -> list[str]:

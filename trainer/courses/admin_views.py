@@ -26,6 +26,7 @@ from trainer.courses.storage import get_storage
 from trainer.db import db
 from trainer.forms import choices
 from trainer.i18n import local_datetime, select_locale
+from trainer.spreadsheets import safe_cell
 
 bp = Blueprint("courses_admin", __name__, url_prefix="/courses/admin",
                template_folder="templates")
@@ -196,8 +197,7 @@ def export_hours(fmt: str) -> Response:
 
 def _cell(value: Any) -> Any:
     """Spreadsheet-safe text: a leading = + - @ would be run as a formula by Excel."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
+    value = safe_cell(value)
     return value if isinstance(value, int | float | str) else str(value)
 
 

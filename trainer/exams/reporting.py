@@ -32,6 +32,7 @@ from trainer.exams.models import (
     Exam,
     ExamAttempt,
 )
+from trainer.spreadsheets import safe_cell
 
 CLOSED = (SUBMITTED, EXPIRED)
 EXPORT_LIMIT = 100_000
@@ -207,13 +208,6 @@ def export_rows(attempts: Iterable[ExamAttempt]) -> Iterable[list[Any]]:
                a.score, "" if a.passed is None else (yes if a.passed else no)]
 
 
-def _safe_cell(value: Any) -> Any:
-    # A name like "=HYPERLINK(...)" must stay text in Excel (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -221,7 +215,7 @@ def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow(["" if v is None else
                          (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime)
-                          else _safe_cell(v)) for v in row])
+                          else safe_cell(v)) for v in row])
     # A byte-order mark, so Excel on Chinese Windows opens UTF-8 instead of guessing GBK.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -231,7 +225,7 @@ def to_xlsx(header: Sequence[Any], rows: Iterable[Sequence[Any]], title: str) ->
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([str(h) for h in header])
     for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
