@@ -50,7 +50,8 @@ def answer(attempt_id: int, right: bool, count: int | None = None) -> None:
             wanted = version.answer if right else [o for o in range(len(order))
                                                     if o not in version.answer][:1]
             shown = sorted(order.index(o) for o in wanted)
-        services.save_answer(attempt, item.question_id, shown, None, utcnow())
+        services.save_answer(attempt.id, attempt.user_id, item.question_id, shown, None,
+                             utcnow())
     db.session.commit()
 
 

@@ -24,7 +24,14 @@ from trainer.clock import utcnow
 from trainer.db import db
 from trainer.errors import api_error
 from trainer.exams import rules, services
-from trainer.exams.models import FORMAL, PRACTICE, Exam, WrongAnswer
+from trainer.exams.models import (
+    FORMAL,
+    PRACTICE,
+    AttemptQuestion,
+    Exam,
+    ExamAttempt,
+    WrongAnswer,
+)
 from trainer.questions import services as question_services
 from trainer.questions.models import QuestionBank
 
@@ -214,30 +221,33 @@ def save_answer(attempt_id: int, question_id: int) -> Any:
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)
                             or not 0 <= seq < 2**62):
         return api_error(400, _("seq must be a whole number."), "invalid")
-    attempt = services.attempt_for_save(attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
-        db.session.rollback()
-        return api_error(404, _("Not found."))
     now = utcnow()
     try:
-        result = services.save_answer(attempt, question_id, data["response"], seq, now)
+        result = services.save_answer(attempt_id, current_user.id, question_id,
+                                      data["response"], seq, now)
     except services.DeadlinePassed as exc:
         db.session.rollback()
-        services.close_if_overdue(attempt, utcnow())  # reloaded; finalise takes FOR UPDATE
+        attempt = db.session.get(ExamAttempt, attempt_id)
+        if attempt is not None:
+            services.close_if_overdue(attempt, utcnow())  # finalise takes FOR UPDATE
         db.session.commit()
         return problem(exc)
     except services.ExamProblem as exc:
         db.session.rollback()
         return problem(exc)
-    item = result.item
+    if result is None:
+        db.session.rollback()
+        return api_error(404, _("Not found."))
     payload: dict[str, Any] = {
         "question_id": question_id, "saved": True, "applied": result.applied,
-        "response": rules.to_shown(item.option_order or [], item.response),
-        "seq": item.client_seq, "saved_at": services.iso(item.saved_at),
-        "seconds_left": rules.seconds_left(attempt.effective_deadline, now),
+        "response": result.shown_response, "seq": result.client_seq,
+        "saved_at": services.iso(result.saved_at),
+        "seconds_left": rules.seconds_left(result.deadline, now),
     }
-    if attempt.exam.mode == PRACTICE and item.response is not None:
-        payload["feedback"] = services.feedback_json(item)
+    if result.mode == PRACTICE and result.response is not None:
+        item = db.session.get(AttemptQuestion, result.item_id)
+        if item is not None:
+            payload["feedback"] = services.feedback_json(item)
     db.session.commit()  # after building the reply: committing expires what it reads
     return jsonify(payload)
 

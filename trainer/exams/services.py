@@ -18,15 +18,13 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer.accounts.models import User
 from trainer.accounts.rules import Role
@@ -486,77 +484,103 @@ def grant_extra_time(attempt: ExamAttempt, seconds: int, actor: User, reason: st
 
 @dataclass
 class SaveResult:
-    item: AttemptQuestion
+    """What a save left in the database for one question of an attempt."""
+
+    item_id: int
+    question_id: int
     applied: bool  # False: a newer answer (higher seq) was there already and was kept
+    response: Any  # as stored: original option indexes, true/false or None
+    option_order: list[int]
+    client_seq: int | None
+    saved_at: dt.datetime | None
+    deadline: dt.datetime  # the attempt's effective deadline (extra time included)
+    mode: str
+
+    @property
+    def shown_response(self) -> Any:
+        return rules.to_shown(self.option_order, self.response)
 
 
 def normalise(item: AttemptQuestion, version: QuestionVersion, raw: Any) -> Any:
     """A response as sent (shown option indexes) -> stored form (original indexes)."""
+    return _normalise(version.type, len(version.options or []), item.option_order or [], raw)
+
+
+def _normalise(kind: str, option_count: int, option_order: list[int], raw: Any) -> Any:
     if raw is None:
         return None
     try:
-        shown = get_type(version.type).normalise_response(
-            raw, option_count=len(version.options or []) or None)
+        shown = get_type(kind).normalise_response(raw, option_count=option_count or None)
     except (ValueError, TypeError, UnknownQuestionType) as exc:
         raise InvalidResponse(_l("That is not an answer to this question.")) from exc
-    if isinstance(shown, list) and version.type == "true_false":
+    if isinstance(shown, list) and kind == "true_false":
         raise InvalidResponse(_l("That is not an answer to this question."))
     try:
-        return rules.to_original(item.option_order or [], shown)
+        return rules.to_original(option_order, shown)
     except ValueError as exc:
         raise InvalidResponse(_l("That is not an answer to this question.")) from exc
 
 
-def attempt_for_save(attempt_id: int) -> ExamAttempt | None:
-    """The attempt and its exam in one query, with a share lock on PostgreSQL: a submit's
-    FOR UPDATE waits for this save, and a save waits for a submit in progress. SQLite
-    serialises writers instead."""
-    query = (sa.select(ExamAttempt).options(joinedload(ExamAttempt.exam, innerjoin=True))
-             .where(ExamAttempt.id == attempt_id)
-             .execution_options(populate_existing=True))
-    if _is_postgresql():
-        query = query.with_for_update(read=True, of=ExamAttempt)
-    return db.session.scalar(query)
+_ATTEMPTS = cast(sa.Table, ExamAttempt.__table__)
+_EXAMS = cast(sa.Table, Exam.__table__)
+_ITEMS = cast(sa.Table, AttemptQuestion.__table__)
+_VERSIONS = cast(sa.Table, QuestionVersion.__table__)
+_A, _E, _Q, _V = _ATTEMPTS.c, _EXAMS.c, _ITEMS.c, _VERSIONS.c
+_ITEM_COLUMNS = (_Q.id.label("item_id"), _Q.option_order, _Q.response, _Q.client_seq,
+                 _Q.saved_at)
 
 
-def save_answer(attempt: ExamAttempt, question_id: int, raw: Any, seq: int | None,
-                now: dt.datetime) -> SaveResult:
-    """Store one answer; ``attempt`` comes from attempt_for_save (same transaction). Raises
-    AttemptClosed, DeadlinePassed (the caller rolls back, closes the attempt with
+def save_answer(attempt_id: int, user_id: int, question_id: int, raw: Any, seq: int | None,
+                now: dt.datetime) -> SaveResult | None:
+    """Store one answer of ``user_id``'s attempt; None when there is no such attempt of theirs.
+
+    The hot path of an exam (every tap on a phone), so it is two statements in Core: one read
+    of the attempt, its exam and the question's paper row and version, and one conditional
+    update. On PostgreSQL the read takes a share lock on the attempt: a submit's FOR UPDATE
+    waits for this save, and a save waits for a submit in progress. SQLite serialises writers,
+    and the update itself re-checks that the attempt is still open.
+
+    Raises AttemptClosed, DeadlinePassed (the caller rolls back, closes the attempt with
     close_if_overdue and commits), NotInAttempt, InvalidResponse."""
-    if attempt.status != IN_PROGRESS:
+    attempts, exams, items, versions = _ATTEMPTS, _EXAMS, _ITEMS, _VERSIONS
+    query = (sa.select(_A.user_id, _A.status, _A.deadline, _A.extra_seconds, _E.grace_seconds,
+                       _E.mode, *_ITEM_COLUMNS, _V.type, _V.options)
+             .select_from(attempts.join(exams, _E.id == _A.exam_id)
+                          .outerjoin(items, sa.and_(_Q.attempt_id == _A.id,
+                                                    _Q.question_id == question_id))
+                          .outerjoin(versions, _V.id == _Q.question_version_id))
+             .where(_A.id == attempt_id))
+    if _is_postgresql():
+        query = query.with_for_update(read=True, of=attempts)
+    connection = db.session.connection()
+    row = connection.execute(query).first()
+    if row is None or row.user_id != user_id:
+        return None
+    if row.status != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
-    if rules.is_overdue(attempt.effective_deadline, attempt.exam.grace_seconds, now):
+    deadline = row.deadline + dt.timedelta(seconds=row.extra_seconds or 0)
+    if rules.is_overdue(deadline, row.grace_seconds, now):
         raise DeadlinePassed(_l("The time is up; the answer was not saved."))
-    item = db.session.scalar(sa.select(AttemptQuestion)
-                             .options(joinedload(AttemptQuestion.version, innerjoin=True))
-                             .where(AttemptQuestion.attempt_id == attempt.id,
-                                    AttemptQuestion.question_id == question_id))
-    if item is None:
+    if row.item_id is None:
         raise NotInAttempt(_l("This question is not part of the attempt."))
-    response = normalise(item, item.version, raw)
-    still_open = sa.exists().where(ExamAttempt.id == attempt.id,
-                                   ExamAttempt.status == IN_PROGRESS)
-    statement = sa.update(AttemptQuestion).where(AttemptQuestion.id == item.id, still_open)
+    option_order = list(row.option_order or [])
+    response = _normalise(row.type, len(row.options or []), option_order, raw)
+    still_open = sa.exists().where(_A.id == attempt_id, _A.status == IN_PROGRESS)
+    statement = sa.update(items).where(_Q.id == row.item_id, still_open)
     values: dict[str, Any] = {"response": response, "saved_at": now}
     if seq is not None:
-        statement = statement.where(sa.or_(AttemptQuestion.client_seq.is_(None),
-                                           AttemptQuestion.client_seq < seq))
+        statement = statement.where(sa.or_(_Q.client_seq.is_(None), _Q.client_seq < seq))
         values["client_seq"] = seq
-    result = db.session.execute(statement.values(**values)
-                                .execution_options(synchronize_session=False))
-    applied = result.rowcount == 1  # type: ignore[attr-defined]
-    if applied:
-        set_committed_value(item, "response", response)
-        set_committed_value(item, "saved_at", now)
-        if seq is not None:
-            set_committed_value(item, "client_seq", seq)
-        return SaveResult(item, True)
-    if db.session.scalar(sa.select(ExamAttempt.status).where(
-            ExamAttempt.id == attempt.id)) != IN_PROGRESS:
+    if connection.execute(statement.values(**values)).rowcount == 1:
+        return SaveResult(row.item_id, question_id, True, response, option_order,
+                          seq if seq is not None else row.client_seq, now, deadline, row.mode)
+    # Not applied: the attempt closed in between (SQLite), or a newer answer is kept.
+    if connection.execute(sa.select(_A.status).where(_A.id == attempt_id)).scalar() \
+            != IN_PROGRESS:
         raise AttemptClosed(_l("This attempt is closed; the answer was not saved."))
-    db.session.refresh(item)
-    return SaveResult(item, False)
+    kept = connection.execute(sa.select(*_ITEM_COLUMNS).where(_Q.id == row.item_id)).one()
+    return SaveResult(row.item_id, question_id, False, kept.response, option_order,
+                      kept.client_seq, kept.saved_at, deadline, row.mode)
 
 
 # --- the wrong-answer book ---------------------------------------------------------------
