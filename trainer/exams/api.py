@@ -191,8 +191,9 @@ def start_attempt(exam_id: int) -> Any:
     except services.ExamProblem as exc:
         db.session.commit()  # an overdue attempt closed on the way stays closed
         return problem(exc)
-    db.session.commit()
-    return jsonify(services.attempt_json(attempt, now)), 201 if created else 200
+    payload = services.attempt_json(attempt, now)
+    db.session.commit()  # after building the reply: committing expires what it reads
+    return jsonify(payload), 201 if created else 200
 
 
 def own_attempt(attempt_id: int) -> Any:
