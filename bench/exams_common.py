@@ -52,12 +52,14 @@ def percentile(sorted_values: list[float], p: float) -> float:
 class Stats:
     name: str
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
+    finished: list[float] = field(default_factory=list)  # time.monotonic() of each success
     errors: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
 
     def ok(self, seconds: float) -> None:
         self.latencies.append(seconds)
+        self.finished.append(time.monotonic())
 
     def error(self, kind: str) -> None:
         self.errors[kind] += 1
@@ -80,6 +82,19 @@ class Stats:
 
     def p(self, q: float) -> float:
         return percentile(sorted(self.latencies), q)
+
+    def timeline(self, step: float = 5.0) -> str:
+        """p95 and max of each ``step`` seconds of the phase, to see whether a tail is spread
+        out or comes in bursts."""
+        buckets: dict[int, list[float]] = {}
+        for done, latency in zip(self.finished, self.latencies, strict=True):
+            buckets.setdefault(int((done - self.started) // step), []).append(latency)
+        parts = []
+        for n in sorted(buckets):
+            s = sorted(buckets[n])
+            parts.append(f"{n * step:.0f}s: n {len(s)} p95 {percentile(s, 95) * 1000:.0f} "
+                         f"max {s[-1] * 1000:.0f}")
+        return "; ".join(parts)
 
     def line(self) -> str:
         s = sorted(self.latencies)

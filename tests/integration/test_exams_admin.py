@@ -281,6 +281,9 @@ def test_extra_time_moves_the_deadline_and_is_audited(app, client, setup):
         assert entry.target_id == str(setup["live_acme"])
         assert entry.actor_id == setup["instructor"]
         assert entry.after["extra_seconds"] == 600 and entry.after["reason"] == "手机没电，换设备"
+        # The worker's employer's safety officer finds it in their audit log.
+        assert attempt.user.employer_id is not None
+        assert entry.employer_id == attempt.user.employer_id
 
 
 def test_extra_time_lets_the_worker_save_after_the_original_deadline(app, client, setup,

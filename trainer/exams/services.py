@@ -44,7 +44,13 @@ from trainer.exams.models import (
     WrongAnswer,
     exam_banks,
 )
-from trainer.questions.models import Question, QuestionBank, QuestionVersion
+from trainer.questions.models import (
+    CONTENT_COLUMNS,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    version_content,
+)
 from trainer.questions.types import UnknownQuestionType, get_type
 from trainer.signals import exam_passed
 
@@ -405,26 +411,42 @@ def finalise(attempt: ExamAttempt, status: str, now: dt.datetime) -> bool:
     db.session.refresh(attempt)
     if not won:
         return False
-    items = list(db.session.scalars(
-        sa.select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
-        .order_by(AttemptQuestion.position)
-        .execution_options(populate_existing=True)))
-    versions = {v.id: v for v in db.session.scalars(sa.select(QuestionVersion).where(
-        QuestionVersion.id.in_([i.question_version_id for i in items])))}
-    for item in items:
-        graded = rules.grade_item(versions[item.question_version_id].content(), item.response,
-                                  item.max_points)
-        item.correct, item.points = graded.correct, graded.points
-    attempt.score = rules.score_of(item.points or 0.0 for item in items)
+    # Grading reads the paper and its versions in one Core query and writes the marks in one
+    # executemany: a crowd submits in the last seconds of a sitting.
+    rows = db.session.execute(
+        sa.select(_Q.id, _Q.question_id, _Q.response, _Q.max_points,
+                  *(_V[name] for name in CONTENT_COLUMNS))
+        .select_from(_ITEMS.join(_VERSIONS, _V.id == _Q.question_version_id))
+        .where(_Q.attempt_id == attempt.id).order_by(_Q.position)).all()
+    marks = []
+    for row in rows:
+        graded = rules.grade_item(version_content(row), row.response, row.max_points)
+        marks.append({"item_id": row.id, "mark_correct": graded.correct,
+                      "mark_points": graded.points})
+    if marks:
+        db.session.execute(
+            sa.update(_ITEMS).where(_Q.id == sa.bindparam("item_id"))
+            .values(correct=sa.bindparam("mark_correct"), points=sa.bindparam("mark_points")),
+            marks)
+    _expire_loaded_paper(attempt)
+    attempt.score = rules.score_of(m["mark_points"] for m in marks)
     attempt.passed = rules.has_passed(attempt.score, attempt.exam.pass_mark)
     db.session.flush()
-    record_wrong_answers(attempt.user_id, [(i.question_id, bool(i.correct)) for i in items
-                                           if i.response is not None], now)
+    record_wrong_answers(attempt.user_id, [
+        (row.question_id, bool(mark["mark_correct"]))
+        for row, mark in zip(rows, marks, strict=True) if row.response is not None], now)
     if attempt.passed and attempt.exam.mode == FORMAL:
         announce_pass(attempt, closed_at)
     elif ends_failed_sitting(attempt):
         restart_training(attempt)
     return True
+
+
+def _expire_loaded_paper(attempt: ExamAttempt) -> None:
+    """Paper rows this session loaded before a Core update reload with the new marks."""
+    if "questions" not in sa.inspect(attempt).unloaded:
+        for item in attempt.questions:
+            db.session.expire(item)
 
 
 def ends_failed_sitting(attempt: ExamAttempt) -> bool:
@@ -477,7 +499,8 @@ def grant_extra_time(attempt: ExamAttempt, seconds: int, actor: User, reason: st
     db.session.flush()
     audit.record(actor, "exam.extra_time", "exam_attempt", attempt.id,
                  before={"extra_seconds": before},
-                 after={"extra_seconds": attempt.extra_seconds, "reason": reason})
+                 after={"extra_seconds": attempt.extra_seconds, "reason": reason},
+                 employer_id=attempt.user.employer_id)  # the worker's safety officer sees it
 
 
 # --- saving answers ----------------------------------------------------------------------
@@ -608,9 +631,14 @@ def record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
 
 def _record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
                           now: dt.datetime) -> None:
+    book = cast(sa.Table, WrongAnswer.__table__)
+    w = book.c
     ids = [qid for qid, _correct in results]
-    entries = {e.question_id: e for e in db.session.scalars(sa.select(WrongAnswer).where(
-        WrongAnswer.user_id == user_id, WrongAnswer.question_id.in_(ids)))}
+    entries = {row.question_id: row for row in db.session.execute(
+        sa.select(w.id, w.question_id, w.times_wrong, w.right_streak, w.cleared,
+                  w.last_wrong_at).where(w.user_id == user_id, w.question_id.in_(ids)))}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for question_id, correct in results:
         entry = entries.get(question_id)
         state = (rules.WrongEntry(entry.times_wrong, entry.right_streak, entry.cleared)
@@ -618,15 +646,28 @@ def _record_wrong_answers(user_id: int, results: Sequence[tuple[int, bool]],
         new = rules.after_answer(state, correct)
         if new is None or new == state:
             continue
+        values = {"times_wrong": new.times_wrong, "right_streak": new.right_streak,
+                  "cleared": new.cleared}
         if entry is None:
-            entry = WrongAnswer(user_id=user_id, question_id=question_id)
-            db.session.add(entry)
-            entries[question_id] = entry
-        entry.times_wrong, entry.right_streak, entry.cleared = (
-            new.times_wrong, new.right_streak, new.cleared)
-        if not correct:
-            entry.last_wrong_at = now
-    db.session.flush()
+            inserts.append({"user_id": user_id, "question_id": question_id,
+                            "last_wrong_at": now, **values})
+        else:
+            updates.append({"entry_id": entry.id,
+                            "last_wrong_at_": entry.last_wrong_at if correct else now,
+                            **{f"{k}_": v for k, v in values.items()}})
+    if inserts:
+        db.session.execute(sa.insert(book), inserts)
+    if updates:
+        db.session.execute(
+            sa.update(book).where(w.id == sa.bindparam("entry_id")).values(
+                times_wrong=sa.bindparam("times_wrong_"),
+                right_streak=sa.bindparam("right_streak_"),
+                cleared=sa.bindparam("cleared_"), last_wrong_at=sa.bindparam("last_wrong_at_")),
+            updates)
+    # Entries this session loaded before (the drill page's) reload with the new counts.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, WrongAnswer) and obj.__dict__.get("user_id") == user_id:
+            db.session.expire(obj)
 
 
 def wrong_book(user_id: int) -> list[WrongAnswer]:

@@ -113,7 +113,16 @@ class QuestionVersion(Model):
 
     def content(self) -> QuestionContent:
         """The content as the type registry sees it (images are referenced by key)."""
-        return QuestionContent(
-            type=self.type, stem=self.stem, options=list(self.options or []),
-            answer=self.answer if isinstance(self.answer, bool) else list(self.answer or []),
-            explanation=self.explanation, category=self.category, difficulty=self.difficulty)
+        return version_content(self)
+
+
+# The columns version_content reads, for Core queries that grade without loading versions.
+CONTENT_COLUMNS = ("type", "stem", "options", "answer", "explanation", "category", "difficulty")
+
+
+def version_content(row: Any) -> QuestionContent:
+    """QuestionContent of a QuestionVersion or of a row holding its CONTENT_COLUMNS."""
+    return QuestionContent(
+        type=row.type, stem=row.stem, options=list(row.options or []),
+        answer=row.answer if isinstance(row.answer, bool) else list(row.answer or []),
+        explanation=row.explanation, category=row.category, difficulty=row.difficulty)
