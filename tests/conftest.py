@@ -70,6 +70,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def clear_tables() -> None:
+    from trainer.exams.services import forget_papers
+
+    forget_papers()  # ids start again at 1: papers cached by the last test are not these
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)

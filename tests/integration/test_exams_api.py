@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from typing import Any
@@ -522,20 +523,28 @@ def test_two_simultaneous_starts_create_one_attempt(app, people, bank):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExamAttempt)) == 1
 
 
-def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
+@pytest.mark.parametrize("with_seq", [False, True], ids=["full-path", "known-paper"])
+def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank, with_seq):
     exam_id = as_instructor_make_exam(app, people)
     client = new_client(app)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
     cookie = client.get_cookie("session")
-    barrier = threading.Barrier(len(attempt["questions"]) + 1)
     acknowledged: list[int] = []
+    questions = attempt["questions"]
+    if with_seq:  # the paper is known, so the racing saves take the one-statement path
+        first, questions = questions[0], questions[1:]
+        assert put(client, headers, attempt, first["id"], correct_shown(first),
+                   seq=1).status_code == 200
+        acknowledged.append(first["id"])
+    barrier = threading.Barrier(len(questions) + 1)
 
     def save(question: dict[str, Any]) -> None:
         tab = new_client(app)
         tab.set_cookie("session", cookie.value)
         barrier.wait()
-        response = put(tab, headers, attempt, question["id"], correct_shown(question))
+        response = put(tab, headers, attempt, question["id"], correct_shown(question),
+                       seq=question["position"] + 1 if with_seq else None)
         assert response.status_code in (200, 409), response.get_json()
         if response.status_code == 200:
             acknowledged.append(question["id"])
@@ -546,7 +555,7 @@ def test_saves_racing_a_submit_are_either_graded_or_refused(app, people, bank):
         barrier.wait()
         tab.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
 
-    threads = [threading.Thread(target=save, args=(q,)) for q in attempt["questions"]]
+    threads = [threading.Thread(target=save, args=(q,)) for q in questions]
     threads.append(threading.Thread(target=submit))
     for thread in threads:
         thread.start()
@@ -655,3 +664,107 @@ def test_simultaneous_out_of_order_saves_keep_the_newest(app, people, bank):
     assert statuses == [200] * len(seqs)
     state = client.get(f"/api/v1/attempts/{attempt['attempt_id']}").get_json()
     assert state["questions"][0]["seq"] == 12 and state["answers"][str(qid)] == [0]
+
+
+# --- the one-statement save (a paper this process knows) ---------------------------------
+
+
+def test_a_known_paper_still_refuses_closed_attempts_and_other_users(app, client, people, bank):
+    exam_id = as_instructor_make_exam(app, people)
+    headers = api_login(client, people["worker_login"])
+    attempt = start(client, headers, exam_id)
+    first, second = attempt["questions"][:2]
+    # The first save reads the paper; later ones with a seq take the one-statement path.
+    assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
+        == 200
+    fast = put(client, headers, attempt, second["id"], correct_shown(second), seq=2)
+    assert fast.status_code == 200 and fast.get_json()["applied"] is True
+    assert fast.get_json()["response"] == correct_shown(second) and fast.get_json()["seq"] == 2
+    other = new_client(app)
+    oh = api_login(other, people["other_worker_login"])
+    assert put(other, oh, attempt, second["id"], wrong_shown(second), seq=3).status_code == 404
+    assert put(client, headers, attempt, 999999, True, seq=4).status_code == 404
+    assert put(client, headers, attempt, second["id"], [99], seq=5).status_code == 422
+    client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+    closed = put(client, headers, attempt, second["id"], wrong_shown(second), seq=6)
+    assert closed.status_code == 409 and closed.get_json()["error"]["code"] == "attempt_closed"
+    state = client.get(f"/api/v1/attempts/{attempt['attempt_id']}").get_json()
+    assert state["answers"] == {str(first["id"]): correct_shown(first),
+                                str(second["id"]): correct_shown(second)}
+
+
+def test_a_known_paper_rechecks_extra_time_and_grace_on_every_save(app, client, people, bank,
+                                                                   clock):
+    exam_id = as_instructor_make_exam(app, people, time_limit_seconds=60, grace_seconds=0)
+    headers = api_login(client, people["worker_login"])
+    attempt = start(client, headers, exam_id)
+    questions = attempt["questions"]
+
+    def extra(seconds: int) -> None:
+        with app.app_context():
+            from trainer.accounts.models import User
+
+            row = db.session.get(ExamAttempt, attempt["attempt_id"])
+            services.grant_extra_time(row, seconds, db.session.get(User, people["instructor"]),
+                                      "test")
+            db.session.commit()
+
+    extra(120)
+    assert put(client, headers, attempt, questions[0]["id"], correct_shown(questions[0]),
+               seq=1).status_code == 200
+    clock.advance(90)  # past the 60 s limit, inside the 120 s extra time
+    assert put(client, headers, attempt, questions[1]["id"], correct_shown(questions[1]),
+               seq=2).status_code == 200
+    extra(-120)  # the extra time is taken back: this process's paper still says 120
+    late = put(client, headers, attempt, questions[2]["id"], correct_shown(questions[2]), seq=3)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "deadline_passed"
+    with app.app_context():
+        row = db.session.get(ExamAttempt, attempt["attempt_id"])
+        assert row.status == "expired"
+        assert {q.question_id for q in row.questions if q.response is not None} \
+            == {questions[0]["id"], questions[1]["id"]}
+
+
+def test_a_known_paper_rechecks_the_exams_grace_period(app, client, people, bank, clock):
+    from trainer.exams.models import Exam
+
+    exam_id = as_instructor_make_exam(app, people, time_limit_seconds=60, grace_seconds=30)
+    headers = api_login(client, people["worker_login"])
+    attempt = start(client, headers, exam_id)
+    first, second = attempt["questions"][:2]
+    assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
+        == 200
+    with app.app_context():
+        db.session.get(Exam, exam_id).grace_seconds = 0
+        db.session.commit()
+    clock.advance(75)  # inside the old 30 s grace, outside the new one
+    late = put(client, headers, attempt, second["id"], correct_shown(second), seq=2)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "deadline_passed"
+
+
+def test_a_cached_paper_of_another_attempt_with_the_same_id_is_not_used(app, client, people,
+                                                                        bank):
+    """On SQLite a deleted attempt's id can come back; a paper this process remembers for the
+    old attempt must not map the new attempt's option indexes."""
+    exam_id = as_instructor_make_exam(app, people)
+    headers = api_login(client, people["worker_login"])
+    attempt = start(client, headers, exam_id)
+    first, second = attempt["questions"][:2]
+    assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
+        == 200
+    with app.app_context():
+        engine = db.engine
+        paper = services._papers.get(engine, attempt["attempt_id"])
+        assert paper is not None and second["id"] in paper.items
+        item = paper.items[second["id"]]
+        # The same id, an earlier start and a reversed option order: what the old attempt had.
+        services._papers.put(engine, attempt["attempt_id"], dataclasses.replace(
+            paper, started_at=paper.started_at - dt.timedelta(days=1),
+            items={**paper.items, second["id"]: dataclasses.replace(
+                item, option_order=list(reversed(item.option_order)))}))
+    saved = put(client, headers, attempt, second["id"], correct_shown(second), seq=2)
+    assert saved.status_code == 200 and saved.get_json()["response"] == correct_shown(second)
+    client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+    with app.app_context():
+        row = db.session.get(ExamAttempt, attempt["attempt_id"])
+        assert {q.question_id for q in row.questions if q.correct} == {first["id"], second["id"]}

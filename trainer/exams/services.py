@@ -16,6 +16,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -554,29 +557,136 @@ _ITEM_COLUMNS = (_Q.id.label("item_id"), _Q.option_order, _Q.response, _Q.client
                  _Q.saved_at)
 
 
+@dataclass(frozen=True)
+class _PaperItem:
+    item_id: int
+    version_id: int
+    option_order: list[int]
+    type: str
+    option_count: int
+
+
+@dataclass(frozen=True)
+class _Paper:
+    """What a save needs to know of an attempt that never changes once it has started (the
+    extra time and the exam's grace period are re-checked by the save's own statement, and so
+    is the start time: on SQLite a deleted attempt's id can be given to a new one)."""
+
+    user_id: int
+    started_at: dt.datetime
+    deadline: dt.datetime
+    extra_seconds: int
+    grace_seconds: int
+    mode: str
+    items: dict[int, _PaperItem]  # by question id
+
+
+class _PaperCache:
+    """Papers of attempts this process has saved answers to, most recent first, per engine
+    (the tests run many databases in one process). Bounded: about 10 KB a paper."""
+
+    size = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_engine: weakref.WeakKeyDictionary[Any, OrderedDict[int, _Paper]] = (
+            weakref.WeakKeyDictionary())
+
+    def get(self, engine: Any, attempt_id: int) -> _Paper | None:
+        with self._lock:
+            papers = self._by_engine.get(engine)
+            paper = papers.get(attempt_id) if papers is not None else None
+            if paper is not None and papers is not None:
+                papers.move_to_end(attempt_id)
+            return paper
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
+
+    def put(self, engine: Any, attempt_id: int, paper: _Paper) -> None:
+        with self._lock:
+            papers = self._by_engine.setdefault(engine, OrderedDict())
+            papers[attempt_id] = paper
+            papers.move_to_end(attempt_id)
+            while len(papers) > self.size:
+                papers.popitem(last=False)
+
+
+_papers = _PaperCache()
+
+
+def forget_papers() -> None:
+    """Empty this process's paper cache (the tests do, when they empty the database)."""
+    _papers.clear()
+
+
 def save_answer(attempt_id: int, user_id: int, question_id: int, raw: Any, seq: int | None,
                 now: dt.datetime) -> SaveResult | None:
     """Store one answer of ``user_id``'s attempt; None when there is no such attempt of theirs.
 
-    The hot path of an exam (every tap on a phone), so it is two statements in Core: one read
-    of the attempt, its exam and the question's paper row and version, and one conditional
-    update. On PostgreSQL the read takes a share lock on the attempt: a submit's FOR UPDATE
-    waits for this save, and a save waits for a submit in progress. SQLite serialises writers,
-    and the update itself re-checks that the attempt is still open.
+    The hot path of an exam (every tap on a phone), so it is written in Core. Once this process
+    knows the attempt's paper, a save with a sequence number is one conditional update that
+    also checks, under a share lock on the attempt (PostgreSQL), that the attempt is still
+    open and its extra time and grace period are the ones the deadline was checked against.
+    Anything else (first save of an attempt here, closed attempt, newer answer kept, extra
+    time granted) takes the full path: a read of attempt, exam, paper row and version under
+    the share lock, then the update. A submit's FOR UPDATE waits for a save's share lock, and
+    a save waits for a submit in progress; SQLite serialises writers, and the update itself
+    re-checks that the attempt is open.
 
     Raises AttemptClosed, DeadlinePassed (the caller rolls back, closes the attempt with
     close_if_overdue and commits), NotInAttempt, InvalidResponse."""
-    attempts, exams, items, versions = _ATTEMPTS, _EXAMS, _ITEMS, _VERSIONS
-    query = (sa.select(_A.user_id, _A.status, _A.deadline, _A.extra_seconds, _E.grace_seconds,
-                       _E.mode, *_ITEM_COLUMNS, _V.type, _V.options)
-             .select_from(attempts.join(exams, _E.id == _A.exam_id)
-                          .outerjoin(items, sa.and_(_Q.attempt_id == _A.id,
-                                                    _Q.question_id == question_id))
-                          .outerjoin(versions, _V.id == _Q.question_version_id))
-             .where(_A.id == attempt_id))
-    if _is_postgresql():
-        query = query.with_for_update(read=True, of=attempts)
     connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    paper = _papers.get(connection.engine, attempt_id)
+    item = paper.items.get(question_id) if paper is not None else None
+    if (paper is not None and item is not None and paper.user_id == user_id and seq is not None
+            and not rules.is_overdue(paper.deadline + dt.timedelta(seconds=paper.extra_seconds),
+                                     paper.grace_seconds, now)):
+        response = _normalise(item.type, item.option_count, item.option_order, raw)
+        unchanged = (sa.select(_A.id).select_from(_ATTEMPTS.join(_EXAMS, _E.id == _A.exam_id))
+                     .where(_A.id == attempt_id, _A.user_id == user_id,
+                            _A.started_at == paper.started_at, _A.status == IN_PROGRESS,
+                            _A.extra_seconds == paper.extra_seconds,
+                            _E.grace_seconds == paper.grace_seconds))
+        if postgresql:
+            unchanged = unchanged.with_for_update(read=True, of=_ATTEMPTS)
+        if connection.execute(_answer_update(item.item_id, response, seq, now)
+                              .where(_Q.attempt_id == attempt_id,
+                                     _Q.question_id == question_id,
+                                     _Q.question_version_id == item.version_id,
+                                     unchanged.exists())
+                              ).rowcount == 1:
+            return SaveResult(item.item_id, question_id, True, response, item.option_order,
+                              seq, now, paper.deadline
+                              + dt.timedelta(seconds=paper.extra_seconds), paper.mode)
+    return _save_answer_in_full(connection, postgresql, attempt_id, user_id, question_id, raw,
+                                seq, now)
+
+
+def _answer_update(item_id: int, response: Any, seq: int | None, now: dt.datetime) -> Any:
+    """Store the response unless an answer with a newer sequence number is there."""
+    statement = sa.update(_ITEMS).where(_Q.id == item_id)
+    values: dict[str, Any] = {"response": response, "saved_at": now}
+    if seq is not None:
+        statement = statement.where(sa.or_(_Q.client_seq.is_(None), _Q.client_seq < seq))
+        values["client_seq"] = seq
+    return statement.values(**values)
+
+
+def _save_answer_in_full(connection: Any, postgresql: bool, attempt_id: int, user_id: int,
+                         question_id: int, raw: Any, seq: int | None,
+                         now: dt.datetime) -> SaveResult | None:
+    query = (sa.select(_A.user_id, _A.started_at, _A.status, _A.deadline, _A.extra_seconds,
+                       _E.grace_seconds, _E.mode, *_ITEM_COLUMNS, _V.type, _V.options)
+             .select_from(_ATTEMPTS.join(_EXAMS, _E.id == _A.exam_id)
+                          .outerjoin(_ITEMS, sa.and_(_Q.attempt_id == _A.id,
+                                                     _Q.question_id == question_id))
+                          .outerjoin(_VERSIONS, _V.id == _Q.question_version_id))
+             .where(_A.id == attempt_id))
+    if postgresql:
+        query = query.with_for_update(read=True, of=_ATTEMPTS)
     row = connection.execute(query).first()
     if row is None or row.user_id != user_id:
         return None
@@ -589,13 +699,10 @@ def save_answer(attempt_id: int, user_id: int, question_id: int, raw: Any, seq: 
         raise NotInAttempt(_l("This question is not part of the attempt."))
     option_order = list(row.option_order or [])
     response = _normalise(row.type, len(row.options or []), option_order, raw)
+    _remember_paper(connection, attempt_id, row)
     still_open = sa.exists().where(_A.id == attempt_id, _A.status == IN_PROGRESS)
-    statement = sa.update(items).where(_Q.id == row.item_id, still_open)
-    values: dict[str, Any] = {"response": response, "saved_at": now}
-    if seq is not None:
-        statement = statement.where(sa.or_(_Q.client_seq.is_(None), _Q.client_seq < seq))
-        values["client_seq"] = seq
-    if connection.execute(statement.values(**values)).rowcount == 1:
+    if connection.execute(_answer_update(row.item_id, response, seq, now)
+                          .where(still_open)).rowcount == 1:
         return SaveResult(row.item_id, question_id, True, response, option_order,
                           seq if seq is not None else row.client_seq, now, deadline, row.mode)
     # Not applied: the attempt closed in between (SQLite), or a newer answer is kept.
@@ -605,6 +712,22 @@ def save_answer(attempt_id: int, user_id: int, question_id: int, raw: Any, seq: 
     kept = connection.execute(sa.select(*_ITEM_COLUMNS).where(_Q.id == row.item_id)).one()
     return SaveResult(row.item_id, question_id, False, kept.response, option_order,
                       kept.client_seq, kept.saved_at, deadline, row.mode)
+
+
+def _remember_paper(connection: Any, attempt_id: int, row: Any) -> None:
+    """Cache the attempt's paper for the one-statement save (its rows and versions never
+    change; extra time and grace are re-checked by every save)."""
+    if row.extra_seconds is None:
+        return
+    items = {r.question_id: _PaperItem(r.id, r.question_version_id, list(r.option_order or []),
+                                       r.type, len(r.options or []))
+             for r in connection.execute(
+                 sa.select(_Q.question_id, _Q.id, _Q.question_version_id, _Q.option_order,
+                           _V.type, _V.options)
+                 .select_from(_ITEMS.join(_VERSIONS, _V.id == _Q.question_version_id))
+                 .where(_Q.attempt_id == attempt_id))}
+    _papers.put(connection.engine, attempt_id, _Paper(
+        row.user_id, row.started_at, row.deadline, row.extra_seconds, row.grace_seconds, row.mode, items))
 
 
 # --- the wrong-answer book ---------------------------------------------------------------
