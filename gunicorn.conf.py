@@ -21,3 +21,17 @@ keepalive = int(os.environ.get("TRAINER_KEEPALIVE", 5))
 timeout = 30
 graceful_timeout = 30
 accesslog = None
+
+
+def post_worker_init(worker):
+    """Keep the app's start-up objects out of the garbage collector's full passes.
+
+    A worker holds ~150,000 objects from loading the app (modules, SQLAlchemy metadata,
+    translations) for its whole life; a full collection walks them all, ~55 ms on the
+    benchmark machine, during which none of the worker's threads runs. Frozen after start-up,
+    a full pass only walks what requests left behind.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
