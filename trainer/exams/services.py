@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import random
 import threading
 import weakref
@@ -645,24 +646,38 @@ def save_answer(attempt_id: int, user_id: int, question_id: int, raw: Any, seq: 
             and not rules.is_overdue(paper.deadline + dt.timedelta(seconds=paper.extra_seconds),
                                      paper.grace_seconds, now)):
         response = _normalise(item.type, item.option_count, item.option_order, raw)
-        unchanged = (sa.select(_A.id).select_from(_ATTEMPTS.join(_EXAMS, _E.id == _A.exam_id))
-                     .where(_A.id == attempt_id, _A.user_id == user_id,
-                            _A.started_at == paper.started_at, _A.status == IN_PROGRESS,
-                            _A.extra_seconds == paper.extra_seconds,
-                            _E.grace_seconds == paper.grace_seconds))
-        if postgresql:
-            unchanged = unchanged.with_for_update(read=True, of=_ATTEMPTS)
-        if connection.execute(_answer_update(item.item_id, response, seq, now)
-                              .where(_Q.attempt_id == attempt_id,
-                                     _Q.question_id == question_id,
-                                     _Q.question_version_id == item.version_id,
-                                     unchanged.exists())
-                              ).rowcount == 1:
+        if connection.execute(_known_paper_update(postgresql), {
+                "a_id": attempt_id, "a_user": user_id, "a_started": paper.started_at,
+                "a_extra": paper.extra_seconds, "e_grace": paper.grace_seconds,
+                "q_item": item.item_id, "q_question": question_id,
+                "q_version": item.version_id, "q_seq": seq, "q_response": response,
+                "q_saved_at": now}).rowcount == 1:
             return SaveResult(item.item_id, question_id, True, response, item.option_order,
                               seq, now, paper.deadline
                               + dt.timedelta(seconds=paper.extra_seconds), paper.mode)
     return _save_answer_in_full(connection, postgresql, attempt_id, user_id, question_id, raw,
                                 seq, now)
+
+
+@functools.cache
+def _known_paper_update(postgresql: bool) -> Any:
+    """The one-statement save, built once (building it per call cost a tenth of a save)."""
+    unchanged = (sa.select(_A.id).select_from(_ATTEMPTS.join(_EXAMS, _E.id == _A.exam_id))
+                 .where(_A.id == sa.bindparam("a_id"), _A.user_id == sa.bindparam("a_user"),
+                        _A.started_at == sa.bindparam("a_started"), _A.status == IN_PROGRESS,
+                        _A.extra_seconds == sa.bindparam("a_extra"),
+                        _E.grace_seconds == sa.bindparam("e_grace")))
+    if postgresql:
+        unchanged = unchanged.with_for_update(read=True, of=_ATTEMPTS)
+    return (sa.update(_ITEMS)
+            .where(_Q.id == sa.bindparam("q_item"), _Q.attempt_id == sa.bindparam("a_id"),
+                   _Q.question_id == sa.bindparam("q_question"),
+                   _Q.question_version_id == sa.bindparam("q_version"),
+                   sa.or_(_Q.client_seq.is_(None), _Q.client_seq < sa.bindparam("q_seq")),
+                   unchanged.exists())
+            .values(response=sa.bindparam("q_response", type_=_Q.response.type),
+                    saved_at=sa.bindparam("q_saved_at", type_=_Q.saved_at.type),
+                    client_seq=sa.bindparam("q_seq")))
 
 
 def _answer_update(item_id: int, response: Any, seq: int | None, now: dt.datetime) -> Any:
