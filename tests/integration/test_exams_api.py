@@ -669,14 +669,21 @@ def test_simultaneous_out_of_order_saves_keep_the_newest(app, people, bank):
 # --- the one-statement save (a paper this process knows) ---------------------------------
 
 
-def test_a_known_paper_still_refuses_closed_attempts_and_other_users(app, client, people, bank):
-    exam_id = as_instructor_make_exam(app, people)
+def known_paper(app, client, people, **exam_fields: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """A worker's attempt whose first question is saved with a seq: this process now knows the
+    paper, so later saves with a seq take the one-statement path."""
+    exam_id = as_instructor_make_exam(app, people, **exam_fields)
     headers = api_login(client, people["worker_login"])
     attempt = start(client, headers, exam_id)
-    first, second = attempt["questions"][:2]
-    # The first save reads the paper; later ones with a seq take the one-statement path.
+    first = attempt["questions"][0]
     assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
         == 200
+    return headers, attempt
+
+
+def test_a_known_paper_still_refuses_closed_attempts_and_other_users(app, client, people, bank):
+    headers, attempt = known_paper(app, client, people)
+    first, second = attempt["questions"][:2]
     fast = put(client, headers, attempt, second["id"], correct_shown(second), seq=2)
     assert fast.status_code == 200 and fast.get_json()["applied"] is True
     assert fast.get_json()["response"] == correct_shown(second) and fast.get_json()["seq"] == 2
@@ -728,12 +735,10 @@ def test_a_known_paper_rechecks_extra_time_and_grace_on_every_save(app, client, 
 def test_a_known_paper_rechecks_the_exams_grace_period(app, client, people, bank, clock):
     from trainer.exams.models import Exam
 
-    exam_id = as_instructor_make_exam(app, people, time_limit_seconds=60, grace_seconds=30)
-    headers = api_login(client, people["worker_login"])
-    attempt = start(client, headers, exam_id)
-    first, second = attempt["questions"][:2]
-    assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
-        == 200
+    headers, attempt = known_paper(app, client, people, time_limit_seconds=60,
+                                   grace_seconds=30)
+    exam_id = attempt["exam_id"]
+    second = attempt["questions"][1]
     with app.app_context():
         db.session.get(Exam, exam_id).grace_seconds = 0
         db.session.commit()
@@ -746,12 +751,8 @@ def test_a_cached_paper_of_another_attempt_with_the_same_id_is_not_used(app, cli
                                                                         bank):
     """On SQLite a deleted attempt's id can come back; a paper this process remembers for the
     old attempt must not map the new attempt's option indexes."""
-    exam_id = as_instructor_make_exam(app, people)
-    headers = api_login(client, people["worker_login"])
-    attempt = start(client, headers, exam_id)
+    headers, attempt = known_paper(app, client, people)
     first, second = attempt["questions"][:2]
-    assert put(client, headers, attempt, first["id"], correct_shown(first), seq=1).status_code \
-        == 200
     with app.app_context():
         engine = db.engine
         paper = services._papers.get(engine, attempt["attempt_id"])
