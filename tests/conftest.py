@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,17 @@ def clear_tables() -> None:
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # The browser tests' live server may still answer the last test's page (a progress
+        # ping) while this runs; PostgreSQL then picks one side of the lock cycle to fail.
+        for attempt in range(5):
+            try:
+                db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                break
+            except sa.exc.OperationalError as exc:
+                db.session.rollback()
+                if "deadlock detected" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2)
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
