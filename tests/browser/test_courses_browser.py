@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from tests.browser.conftest import PHONE, horizontal_overflow, login
 from tests.conftest import PASSWORD
+from tests.missing import missing
 from trainer.accounts.models import User
 from trainer.courses.models import Course, LessonProgress, TrainingHours
 from trainer.courses.services import enrol, sync_courses
@@ -57,7 +58,7 @@ VTT = """WEBVTT
 @pytest.fixture(scope="module")
 def short_course(tmp_path_factory) -> Path:
     if shutil.which("ffmpeg") is None:
-        pytest.skip("needs ffmpeg: apt-get install ffmpeg")
+        missing("needs ffmpeg: apt-get install ffmpeg")
     root = tmp_path_factory.mktemp("courses")
     folder = root / "browser-test"
     folder.mkdir()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from trainer.clock import utcnow
 from trainer.db import db
 from trainer.questions import services as question_services
 from trainer.questions.types import QuestionContent
@@ -69,3 +71,16 @@ def create_exam(client: Any, headers: dict[str, str], **fields: Any) -> int:
     response = client.post("/api/v1/exams", json=payload, headers=headers)
     assert response.status_code == 201, response.get_json()
     return int(response.get_json()["id"])
+
+
+class Clock:
+    """A fake trainer.clock.utcnow for the exam tests: starts at the real now, moves on demand."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)

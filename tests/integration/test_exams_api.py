@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tests.integration.courses_fixtures import demo_course  # noqa: F401  (fixture)
 from tests.integration.exams_helpers import (
+    Clock,
     api_login,
     correct_shown,
     create_exam,
@@ -26,17 +27,6 @@ from trainer.exams import services
 from trainer.exams.models import AttemptQuestion, ExamAttempt, WrongAnswer
 from trainer.questions.models import Question
 from trainer.signals import exam_passed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -11,22 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.courses_fixtures import demo_course  # noqa: F401  (fixture)
-from tests.integration.exams_helpers import api_login, create_exam, make_bank, new_client
-from trainer.clock import utcnow
+from tests.integration.exams_helpers import Clock, api_login, create_exam, make_bank, new_client
 from trainer.courses.hours import course_completed
 from trainer.courses.models import Course, Lesson, LessonProgress, TrainingHours
 from trainer.db import db
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD
+from tests.missing import missing
 from trainer.accounts.models import LoginFailure, User
 from trainer.db import db
 
@@ -75,7 +76,7 @@ def test_redis_store_limits_across_app_instances(app, people):
     try:
         redis.Redis.from_url(url, socket_timeout=1).ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (start it with redis-server)")
+        missing("Redis is not running on 127.0.0.1:6379 (start it with redis-server)")
     from trainer.accounts import ratelimit, services
 
     with app.app_context():
@@ -201,7 +202,7 @@ def login_store(request, app):
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (start it with redis-server)")
+        missing("Redis is not running on 127.0.0.1:6379 (start it with redis-server)")
 
     def flush():
         for key in client.scan_iter("trainer:login-failures:*"):
