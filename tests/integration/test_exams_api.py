@@ -677,6 +677,11 @@ def test_a_known_paper_still_refuses_closed_attempts_and_other_users(app, client
     fast = put(client, headers, attempt, second["id"], correct_shown(second), seq=2)
     assert fast.status_code == 200 and fast.get_json()["applied"] is True
     assert fast.get_json()["response"] == correct_shown(second) and fast.get_json()["seq"] == 2
+    # Without a seq a save takes the full path, which keeps the paper it already knows.
+    plain = put(client, headers, attempt, second["id"], correct_shown(second))
+    assert plain.status_code == 200 and plain.get_json()["seq"] == 2
+    with app.app_context():
+        assert second["id"] in services._papers.get(db.engine, attempt["attempt_id"]).items
     other = new_client(app)
     oh = api_login(other, people["other_worker_login"])
     assert put(other, oh, attempt, second["id"], wrong_shown(second), seq=3).status_code == 404

@@ -529,12 +529,8 @@ class SaveResult:
         return rules.to_shown(self.option_order, self.response)
 
 
-def normalise(item: AttemptQuestion, version: QuestionVersion, raw: Any) -> Any:
-    """A response as sent (shown option indexes) -> stored form (original indexes)."""
-    return _normalise(version.type, len(version.options or []), item.option_order or [], raw)
-
-
 def _normalise(kind: str, option_count: int, option_order: list[int], raw: Any) -> Any:
+    """A response as sent (shown option indexes) -> stored form (original indexes)."""
     if raw is None:
         return None
     try:
@@ -734,6 +730,12 @@ def _remember_paper(connection: Any, attempt_id: int, row: Any) -> None:
     change; extra time and grace are re-checked by every save)."""
     if row.extra_seconds is None:
         return
+    known = _papers.get(connection.engine, attempt_id)
+    if known is not None and (known.user_id, known.started_at) == (row.user_id, row.started_at):
+        # The same attempt (saves without a seq, extra time granted): its rows are known.
+        _papers.put(connection.engine, attempt_id, dataclasses.replace(
+            known, extra_seconds=row.extra_seconds, grace_seconds=row.grace_seconds))
+        return
     items = {r.question_id: _PaperItem(r.id, r.question_version_id, list(r.option_order or []),
                                        r.type, len(r.options or []))
              for r in connection.execute(
@@ -835,16 +837,17 @@ def drill_answer(entry: WrongAnswer, raw: Any, now: dt.datetime) -> tuple[bool, 
 # --- what a taker sees -------------------------------------------------------------------
 
 
-def shown_options(item: AttemptQuestion, version: QuestionVersion) -> list[str]:
-    options = list(version.options or [])
-    order = item.option_order or list(range(len(options)))
+def shown_options(options: Sequence[str] | None, option_order: Sequence[int] | None) -> list[str]:
+    """A version's options in the order this paper shows them."""
+    options = list(options or [])
+    order = option_order or range(len(options))
     return [options[i] for i in order if 0 <= i < len(options)]
 
 
 def question_json(item: AttemptQuestion) -> dict[str, Any]:
     version = item.version
     return {"id": item.question_id, "position": item.position, "type": version.type,
-            "stem": version.stem, "options": shown_options(item, version),
+            "stem": version.stem, "options": shown_options(version.options, item.option_order),
             "points": item.max_points}
 
 
@@ -891,11 +894,8 @@ def _paper_in_progress(attempt_id: int) -> list[dict[str, Any]]:
              .where(_Q.attempt_id == attempt_id).order_by(_Q.position))
     rows = []
     for row in db.session.execute(query):
-        options = list(row.options or [])
-        order = row.option_order or list(range(len(options)))
         rows.append({"id": row.question_id, "position": row.position, "type": row.type,
-                     "stem": row.stem,
-                     "options": [options[i] for i in order if 0 <= i < len(options)],
+                     "stem": row.stem, "options": shown_options(row.options, row.option_order),
                      "points": row.max_points,
                      "response": rules.to_shown(row.option_order or [], row.response),
                      "seq": row.client_seq, "saved_at": iso(row.saved_at)})

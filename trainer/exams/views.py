@@ -149,7 +149,8 @@ def result(attempt_id: int) -> str | Response:
         for item in attempt.questions:
             version = item.version
             items.append({
-                "item": item, "version": version, "options": services.shown_options(item, version),
+                "item": item, "version": version,
+                "options": services.shown_options(version.options, item.option_order),
                 "chosen": rules.to_shown(item.option_order or [], item.response),
                 "answer": rules.to_shown(item.option_order or [], version.answer),
             })
