@@ -101,28 +101,32 @@ def banks() -> str:
     return render_template("questions/banks.html", banks=rows, counts=counts)
 
 
+def save_bank_form(bank: QuestionBank | None, form: BankForm) -> QuestionBank | None:
+    """Create or update a bank from the submitted form and commit; None (with the error on its
+    field, nothing changed) when the service refuses it."""
+    shared = db.session.scalars(sa.select(User).where(
+        User.id.in_(form.shared_with.data or []))).all()
+    try:
+        saved = services.save_bank(bank, name=form.name.data or "",
+                                   description=form.description.data or "",
+                                   certificate_types=split_codes(form.certificate_types.data or ""),
+                                   shared_with=shared, actor=current_user)
+    except services.BankError as exc:
+        db.session.rollback()
+        getattr(form, exc.field).errors.append(exc.message)
+        return None
+    db.session.commit()
+    return saved
+
+
 @bp.route("/banks/new", methods=["GET", "POST"])
 @require(*STAFF)
 def new_bank() -> str | Response | tuple[str, int]:
     form = BankForm()
     form.shared_with.choices = instructor_choices(None)
-    if form.validate_on_submit():
-        shared = db.session.scalars(sa.select(User).where(
-            User.id.in_(form.shared_with.data or []))).all()
-        try:
-            bank = services.save_bank(None, name=form.name.data or "",
-                                      description=form.description.data or "",
-                                      certificate_types=split_codes(form.certificate_types.data
-                                                                    or ""),
-                                      shared_with=shared, actor=current_user)
-        except services.BankError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Bank created. Import questions into it, or add them one by one."),
-                  "success")
-            return redirect(url_for("questions.bank", bank_id=bank.id))
+    if form.validate_on_submit() and (bank := save_bank_form(None, form)) is not None:
+        flash(_("Bank created. Import questions into it, or add them one by one."), "success")
+        return redirect(url_for("questions.bank", bank_id=bank.id))
     status = 400 if request.method == "POST" else 200
     return render_template("questions/bank_form.html", form=form, bank=None), status
 
@@ -138,21 +142,9 @@ def edit_bank(bank_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.certificate_types.data = ", ".join(bank.certificate_types)
         form.shared_with.data = [u.id for u in bank.shared_with]
-    if form.validate_on_submit():
-        shared = db.session.scalars(sa.select(User).where(
-            User.id.in_(form.shared_with.data or []))).all()
-        try:
-            services.save_bank(bank, name=form.name.data or "",
-                               description=form.description.data or "",
-                               certificate_types=split_codes(form.certificate_types.data or ""),
-                               shared_with=shared, actor=current_user)
-        except services.BankError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("questions.bank", bank_id=bank.id))
+    if form.validate_on_submit() and save_bank_form(bank, form) is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("questions.bank", bank_id=bank.id))
     status = 400 if request.method == "POST" else 200
     return render_template("questions/bank_form.html", form=form, bank=bank), status
 
